@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvm-scale: KVM scalability patch series for Linux 6.12 and its test harness.
+#
+#   make run      build stock and patched kernels, run the scale suite in both
+#                 under QEMU (and on this host's /dev/kvm), print the A/B table
+#   make check    the tests: checkpatch, series applies, kernels build (x86_64,
+#                 s390x), runner self-tests, selftests in QEMU on the patched
+#                 debug kernel and on the host; ends with "N passed, N failed"
+#
+# Options live in .config (make defconfig / menuconfig / olddefconfig, from
+# ./Kconfig); a variable on the command line (make QEMU_CPUS=4) overrides it.
+# See README and Documentation/workflow.rst.
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+B := $(TOP)/build
+export TOP
+
+# Variables given on the command line reach the scripts through the
+# environment (make exports them); .config supplies the rest.
+KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
+	KBUILD_KCONFIG=$(TOP)/Kconfig KCONFIG_CONFIG=$(TOP)/.config
+
+.PHONY: all help deps tree series kernel kernel-stock kernel-patched \
+	kernel-debug kernel-s390 patches checkpatch selftests check run bench \
+	test-runner clean distclean defconfig olddefconfig menuconfig \
+	savedefconfig reset-patched
+
+all: help
+
+help:
+	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@echo "other targets: kernel kernel-{stock,patched,debug,s390} selftests patches"
+	@echo "  checkpatch test-runner bench defconfig menuconfig olddefconfig clean distclean"
+
+deps:
+	@$(TOP)/scripts/install-deps
+
+tree: deps
+	@. $(TOP)/scripts/common.sh && $(TOP)/kernel/prepare-tree.sh "$$BASE" $(B)
+
+# The harness configuration, processed by the base tree's scripts/kconfig.
+$(TOP)/.config: | tree
+	@$(KCONFIG_TOOL) alldefconfig
+
+defconfig: tree
+	@rm -f $(TOP)/.config
+	@$(KCONFIG_TOOL) alldefconfig
+olddefconfig menuconfig savedefconfig: tree
+	@$(KCONFIG_TOOL) $@
+
+series: tree $(TOP)/.config
+	@$(TOP)/kernel/apply-series.sh $(TOP)/patches $(B)/patched/linux
+
+kernel-stock: tree $(TOP)/.config
+	@. $(TOP)/scripts/common.sh && kernel_build stock
+kernel-patched: series
+	@. $(TOP)/scripts/common.sh && kernel_build patched
+kernel-debug: series
+	@. $(TOP)/scripts/common.sh && kernel_build debug
+kernel-s390: series
+	@. $(TOP)/scripts/common.sh && kernel_build s390
+kernel: kernel-stock kernel-patched
+
+# Export the commits of the development tree (build/patched/linux, branch
+# kvm-scale) on top of kvm-scale-base into patches/ and patches/series.
+patches: tree
+	@$(TOP)/kernel/export-series.sh $(B)/patched/linux $(TOP)/patches
+
+reset-patched: tree
+	@FORCE=1 $(TOP)/kernel/apply-series.sh $(TOP)/patches $(B)/patched/linux
+
+checkpatch: tree
+	@$(TOP)/scripts/checkpatch-series
+
+selftests: series
+	@$(TOP)/scripts/build-selftests
+
+test-runner: kernel-stock
+	@$(TOP)/scripts/test-vm-run --kernel $(B)/stock/obj/arch/x86/boot/bzImage
+
+check: deps tree $(TOP)/.config
+	@$(TOP)/scripts/check
+
+run: deps tree $(TOP)/.config
+	@$(TOP)/scripts/ab-run
+
+bench: run
+
+clean:
+	rm -rf $(B)/selftests $(B)/check $(B)/run $(B)/report.md $(B)/report.csv
+	$(MAKE) -C $(TOP)/selftests clean >/dev/null 2>&1 || true
+
+distclean:
+	rm -rf $(B) $(TOP)/.config $(TOP)/.config.old

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+# common.sh: sourced by the harness scripts.  Loads the top-level .config
+# (written by `make defconfig/menuconfig`), lets environment/make command-line
+# variables override it, and defines the build layout.
+#
+# Layout under build/ (git-ignored):
+#   base/                 git repo of the base tree, tag kvm-scale-base
+#   stock/linux           worktree at kvm-scale-base; stock/obj its build
+#   patched/linux         worktree, branch kvm-scale (the development tree)
+#   patched/obj           plain build; patched/obj-debug debug build
+#   s390/obj              s390x cross build of the patched tree
+#   selftests/bin         test binaries + tests.txt manifest
+#   ccache/               compiler cache shared by all builds
+
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+B=$TOP/build
+
+if [ -f "$TOP/.config" ]; then
+	# shellcheck disable=SC1091
+	. "$TOP/.config"
+fi
+
+BASE_TARBALL=${BASE_TARBALL:-${CONFIG_BASE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}}
+KERNEL_SRC=${KERNEL_SRC:-${CONFIG_KERNEL_SRC:-}}
+BASE=${KERNEL_SRC:-$BASE_TARBALL}
+DEBUG_KERNEL_FOR_CHECK=${DEBUG_KERNEL_FOR_CHECK:-${CONFIG_DEBUG_KERNEL_FOR_CHECK:-n}}
+S390_CROSS_BUILD=${S390_CROSS_BUILD:-${CONFIG_S390_CROSS_BUILD:-n}}
+CCACHE_SIZE=${CCACHE_SIZE:-${CONFIG_CCACHE_SIZE:-10G}}
+QEMU_CPUS=${QEMU_CPUS:-${CONFIG_QEMU_CPUS:-2}}
+QEMU_MEM_MB=${QEMU_MEM_MB:-${CONFIG_QEMU_MEM_MB:-4096}}
+QEMU_EXTRA_APPEND=${QEMU_EXTRA_APPEND:-${CONFIG_QEMU_EXTRA_APPEND:-}}
+VCPU_SCALE_VCPUS=${VCPU_SCALE_VCPUS:-${CONFIG_VCPU_SCALE_VCPUS:-0}}
+RUN_HOST_TESTS=${RUN_HOST_TESTS:-${CONFIG_RUN_HOST_TESTS:-n}}
+export CCACHE_SIZE
+
+CONFIGS=$TOP/kernel/configs
+STOCK_SRC=$B/stock/linux
+PATCHED_SRC=$B/patched/linux
+STOCK_OBJ=$B/stock/obj
+PATCHED_OBJ=$B/patched/obj
+DEBUG_OBJ=$B/patched/obj-debug
+S390_OBJ=$B/s390/obj
+SELFTESTS_OUT=$B/selftests
+
+die() {
+	echo "$(basename "$0"): $*" >&2
+	exit 1
+}
+
+# kernel_build NAME: build one of the kernels the harness knows.
+kernel_build() {
+	case "$1" in
+	stock)	 "$TOP/kernel/build-kernel.sh" "$STOCK_SRC" "$STOCK_OBJ" x86_64 bzImage \
+			"$CONFIGS/guest.config" ;;
+	patched) "$TOP/kernel/build-kernel.sh" "$PATCHED_SRC" "$PATCHED_OBJ" x86_64 bzImage \
+			"$CONFIGS/guest.config" ;;
+	debug)	 "$TOP/kernel/build-kernel.sh" "$PATCHED_SRC" "$DEBUG_OBJ" x86_64 bzImage \
+			"$CONFIGS/guest.config" "$CONFIGS/debug.config" ;;
+	s390)	 "$TOP/kernel/build-kernel.sh" "$PATCHED_SRC" "$S390_OBJ" s390 \
+			"arch/s390/kvm/ virt/kvm/" "$CONFIGS/s390.config" ;;
+	*) die "unknown kernel '$1' (stock, patched, debug, s390)" ;;
+	esac
+}
+
+bzimage() {
+	case "$1" in
+	stock) echo "$STOCK_OBJ/arch/x86/boot/bzImage" ;;
+	patched) echo "$PATCHED_OBJ/arch/x86/boot/bzImage" ;;
+	debug) echo "$DEBUG_OBJ/arch/x86/boot/bzImage" ;;
+	esac
+}
