@@ -47,15 +47,23 @@ die() {
 	exit 1
 }
 
+# The patched kernels add kernel/configs/patched.config (options that only
+# exist, or only accept the value, with the series applied) when it exists.
+patched_frags() {
+	echo "$CONFIGS/guest.config"
+	[ -f "$CONFIGS/patched.config" ] && echo "$CONFIGS/patched.config"
+	return 0
+}
+
 # kernel_build NAME: build one of the kernels the harness knows.
 kernel_build() {
 	case "$1" in
 	stock)	 "$TOP/kernel/build-kernel.sh" "$STOCK_SRC" "$STOCK_OBJ" x86_64 bzImage \
 			"$CONFIGS/guest.config" ;;
 	patched) "$TOP/kernel/build-kernel.sh" "$PATCHED_SRC" "$PATCHED_OBJ" x86_64 bzImage \
-			"$CONFIGS/guest.config" ;;
+			$(patched_frags) ;;
 	debug)	 "$TOP/kernel/build-kernel.sh" "$PATCHED_SRC" "$DEBUG_OBJ" x86_64 bzImage \
-			"$CONFIGS/guest.config" "$CONFIGS/debug.config" ;;
+			$(patched_frags) "$CONFIGS/debug.config" ;;
 	s390)	 "$TOP/kernel/build-kernel.sh" "$PATCHED_SRC" "$S390_OBJ" s390 \
 			"arch/s390/kvm/ virt/kvm/" "$CONFIGS/s390.config" ;;
 	*) die "unknown kernel '$1' (stock, patched, debug, s390)" ;;
