@@ -31,6 +31,8 @@ QEMU_MEM_MB=${QEMU_MEM_MB:-${CONFIG_QEMU_MEM_MB:-4096}}
 QEMU_EXTRA_APPEND=${QEMU_EXTRA_APPEND:-${CONFIG_QEMU_EXTRA_APPEND:-}}
 VCPU_SCALE_VCPUS=${VCPU_SCALE_VCPUS:-${CONFIG_VCPU_SCALE_VCPUS:-0}}
 RUN_HOST_TESTS=${RUN_HOST_TESTS:-${CONFIG_RUN_HOST_TESTS:-n}}
+CHECK_LONG_TESTS=${CHECK_LONG_TESTS:-${CONFIG_CHECK_LONG_TESTS:-n}}
+CHECK_DEBUG_VCPUS=${CHECK_DEBUG_VCPUS:-${CONFIG_CHECK_DEBUG_VCPUS:-1024}}
 export CCACHE_SIZE
 
 CONFIGS=$TOP/kernel/configs
@@ -41,6 +43,19 @@ PATCHED_OBJ=$B/patched/obj
 DEBUG_OBJ=$B/patched/obj-debug
 S390_OBJ=$B/s390/obj
 SELFTESTS_OUT=$B/selftests
+
+# marked_tests MANIFEST TAG: the test names on "# TAG: a b" lines, comma
+# separated (tags: scale, long).
+marked_tests() {
+	sed -n "s/^[[:space:]]*#[[:space:]]*$2:[[:space:]]*//p" "$1" |
+		tr ' \n' ',,' | sed 's/,,*/,/g; s/^,//; s/,$//'
+}
+
+# tests_except MANIFEST NAMES: all test names of MANIFEST but NAMES.
+tests_except() {
+	awk -v skip=",$2," '!/^[ \t]*(#|$)/ && index(skip, "," $1 ",") == 0 { print $1 }' "$1" |
+		tr '\n' ',' | sed 's/,$//'
+}
 
 die() {
 	echo "$(basename "$0"): $*" >&2
