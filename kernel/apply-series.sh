@@ -9,7 +9,9 @@
 # `make patches`, stop it (FORCE=1 overrides).
 set -eu
 
-pdir=$(cd "${1:?usage: apply-series.sh PATCHES_DIR TREE}" && pwd)
+pdir=${1:?usage: apply-series.sh PATCHES_DIR TREE}
+# No patches/ directory (nothing exported yet) is an empty series.
+[ -d "$pdir" ] && pdir=$(cd "$pdir" && pwd)
 tree=${2:?usage: apply-series.sh PATCHES_DIR TREE}
 stamp=$tree/../series.stamp
 series=$pdir/series
