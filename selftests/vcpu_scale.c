@@ -12,12 +12,13 @@
  * "# metric <key> <value> <unit>".
  *
  * Limits of the 6.12 selftest library and how they are avoided:
- *  - KVM_MAX_VCPUS (512) sizes the guest's ucall pool.  A vCPU holds a pool
- *    slot from a ucall until it re-enters the guest, so at most
- *    KVM_MAX_VCPUS vCPUs may be inside a ucall at once.  Here the number of
- *    concurrently running vCPUs is bounded by the worker threads (capped at
- *    KVM_MAX_VCPUS), and every vCPU is re-entered after GUEST_DONE so that it
- *    frees its slot and parks on a slot-less exit (GUEST_UCALL_NONE).
+ *  - The guest's ucall pool has KVM_MAX_UCALLS slots (512; KVM_MAX_VCPUS in
+ *    libraries that predate KVM_MAX_UCALLS).  A vCPU holds a pool slot from
+ *    a ucall until it re-enters the guest, so at most that many vCPUs may be
+ *    inside a ucall at once.  Here the number of concurrently running vCPUs
+ *    is bounded by the worker threads (capped at the pool size), and every
+ *    vCPU is re-entered after GUEST_DONE so that it frees its slot and parks
+ *    on a slot-less exit (GUEST_UCALL_NONE).
  *  - vm_create_with_vcpus() is not used; the VM is sized for N vCPUs with
  *    __vm_create() and vCPUs are added one by one with vm_vcpu_add().
  *  - The library's __vm_vcpu_add() walks the whole vCPU list to reject
@@ -45,6 +46,10 @@
 #include "apic.h"
 #include "ucall_common.h"
 #include "kselftest.h"
+
+#ifndef KVM_MAX_UCALLS
+#define KVM_MAX_UCALLS KVM_MAX_VCPUS
+#endif
 
 /* File descriptors needed besides one per vCPU (kvm, vm, stdio, ...). */
 #define NR_EXTRA_FDS		100
@@ -86,7 +91,7 @@ static void guest_code(void)
 
 	/*
 	 * The host re-enters once more after GUEST_DONE so that the ucall
-	 * above releases its slot in the (KVM_MAX_VCPUS sized) ucall pool.
+	 * above releases its slot in the (KVM_MAX_UCALLS sized) ucall pool.
 	 * Park on an exit that does not take a slot.
 	 */
 	for (;;)
@@ -350,10 +355,11 @@ static void usage(const char *name)
 	printf("Usage: %s [-h] [-n vcpus] [-b bucket] [-t threads]\n"
 	       "  -n vcpus    number of vCPUs to create and run (default: $VCPU_SCALE_VCPUS,\n"
 	       "              or KVM_CAP_MAX_VCPUS when that is unset or 0)\n"
-	       "  -b bucket   vCPUs per timing bucket (default: max(vcpus / 8, 1))\n"
+	       "  -b bucket   vCPUs per timing bucket (default: $VCPU_SCALE_BUCKET,\n"
+	       "              or max(vcpus / 8, 1))\n"
 	       "  -t threads  worker threads running the vCPUs (default: 2 * online CPUs,\n"
 	       "              capped to vcpus and to %d, the selftest ucall pool size)\n"
-	       "  -h          this help\n", name, KVM_MAX_VCPUS);
+	       "  -h          this help\n", name, KVM_MAX_UCALLS);
 }
 
 static uint32_t parse_count(const char *name, char opt, const char *arg)
@@ -414,6 +420,9 @@ int main(int argc, char *argv[])
 	env = getenv("VCPU_SCALE_VCPUS");
 	if (env && *env && strcmp(env, "0"))
 		nr_vcpus = parse_count(argv[0], 'n', env);
+	env = getenv("VCPU_SCALE_BUCKET");
+	if (env && *env && strcmp(env, "0"))
+		bucket_size = parse_count(argv[0], 'b', env);
 
 	while ((opt = getopt(argc, argv, "hn:b:t:")) != -1) {
 		switch (opt) {
@@ -475,7 +484,7 @@ int main(int argc, char *argv[])
 	if (!nr_threads)
 		nr_threads = 2 * (online > 0 ? online : 1);
 	/* Each running vCPU may hold one slot of the guest's ucall pool. */
-	max_threads = min_t(uint32_t, nr_vcpus, KVM_MAX_VCPUS);
+	max_threads = min_t(uint32_t, nr_vcpus, KVM_MAX_UCALLS);
 	if (nr_threads > max_threads) {
 		ksft_print_msg("capping worker threads from %u to %u\n",
 			       nr_threads, max_threads);
@@ -522,6 +531,9 @@ int main(int argc, char *argv[])
 			open_bucket = b;
 		}
 		close_bucket();
+		/* Progress, and a record if a later bucket never finishes. */
+		ksft_print_msg("bucket %u: %u vCPUs created, %.1f us/vcpu\n",
+			       b, end, bk->ns / 1000.0 / bk->count);
 	}
 
 	print_buckets();
