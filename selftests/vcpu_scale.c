@@ -289,12 +289,28 @@ static void report_error(const char *fmt, ...)
 /* Run @vcpu once and return the ucall command, or -1 on KVM_RUN failure. */
 static int run_once(struct kvm_vcpu *vcpu, struct ucall *uc)
 {
+	struct kvm_vcpu_events events;
+	struct kvm_regs regs;
 	int r = _vcpu_run(vcpu);
 
 	if (r) {
 		report_error("vCPU %u: KVM_RUN failed, errno %d (%s)\n",
 			     vcpu->id, errno, strerror(errno));
 		return -1;
+	}
+	if (vcpu->run->exit_reason == KVM_EXIT_SHUTDOWN) {
+		/*
+		 * A triple fault.  With SVM the state is already reset when
+		 * the fault came from the CPU (RIP 0xfff0); a fault KVM made
+		 * up itself leaves the guest's state in place.
+		 */
+		vcpu_regs_get(vcpu, &regs);
+		vcpu_events_get(vcpu, &events);
+		report_error("vCPU %u: shutdown at RIP 0x%llx RSP 0x%llx, exception %u injected %u pending %u, irq %u injected %u, nmi %u\n",
+			     vcpu->id, regs.rip, regs.rsp, events.exception.nr,
+			     events.exception.injected, events.exception.pending,
+			     events.interrupt.nr, events.interrupt.injected,
+			     events.nmi.injected);
 	}
 	return get_ucall(vcpu, uc);
 }
