@@ -1,0 +1,1301 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * many_vms - many small VMs running concurrently on one host.
+ *
+ * Creates N VMs, each with V vCPUs (1 or 2), one 4 KiB page of guest memory
+ * and an in-kernel local APIC, then runs every vCPU in its own thread for a
+ * fixed time and checks that every vCPU made progress.  Bare ioctls, no
+ * selftest-library VM state: the only per-VM cost is what a minimal VMM pays.
+ *
+ * The guest (16-bit real mode, one page at GPA 0) switches its local APIC to
+ * x2APIC mode, programs the APIC timer in periodic mode and loops on
+ * "sti; hlt".  Each timer interrupt increments a per-vCPU tick counter in
+ * guest memory and EOIs with a WRMSR.  HLT and the timer are handled inside
+ * KVM (in-kernel irqchip), so an idle vCPU thread sleeps in KVM_RUN and never
+ * exits to user space; the host reads the counters from its mapping of the
+ * guest page.  This works the same under QEMU TCG with nested SVM and on a
+ * real host, and costs CPU time proportional to the tick rate only.
+ *
+ * Layout of the guest page: real-mode IVT 0x000-0x3ff, tick counters at
+ * 0x400 + 16 * vcpu, code at 0x500, stacks below 0x1000 (0x200 per vCPU).
+ *
+ * Phases, each timed and with /proc/meminfo snapshots around it:
+ *   create   KVM_CREATE_VM, KVM_CREATE_IRQCHIP (or split), halt polling off
+ *            (KVM_CAP_HALT_POLL 0), one memslot, KVM_CREATE_VCPU,
+ *            KVM_SET_CPUID2, KVM_SET_SREGS, KVM_SET_REGS (+ MP state for
+ *            the AP) per vCPU; timed per bucket of VMs (1000 by default)
+ *   start    one thread per vCPU (small stacks carved from one mapping);
+ *            the first KVM_RUN of a VM also starts KVM's per-VM
+ *            kvm-nx-lpage-recovery task unless kvm.nx_huge_pages=never
+ *   run      MANY_VMS_SECONDS of all vCPUs running; progress = ticks
+ *            counted in the window
+ *   destroy  stop (signal) and join all threads, close all fds
+ *
+ * Limits.  RLIMIT_NOFILE is raised to its hard limit.  The number of VMs
+ * that fit is computed from the fd budget (VM fd + one fd per vCPU), the
+ * thread budget (kernel.pid_max, kernel.threads-max, RLIMIT_NPROC, cgroup
+ * pids.max, keeping a margin of free pids for the rest of the machine),
+ * vm.max_map_count and MemAvailable.  The default N is min(10000, what fits);
+ * an explicit N that does not fit is a SKIP naming the limit.  N=max creates
+ * VMs until an ioctl fails (bounded by the non-fd budgets, which would hurt
+ * other users of the machine) and reports errno and the limit it maps to.
+ *
+ * Environment:
+ *   MANY_VMS_N           VMs (default: min(10000, what fits); "max": until
+ *                        creation fails)
+ *   MANY_VMS_VCPUS       vCPUs per VM, 1 or 2 (1)
+ *   MANY_VMS_SECONDS     run window in seconds (10)
+ *   MANY_VMS_PERIOD_MS   guest APIC timer period (1000)
+ *   MANY_VMS_BUCKET      VMs per creation-timing bucket (1000, or N/10 for
+ *                        N < 2000)
+ *   MANY_VMS_IRQCHIP     full (KVM_CREATE_IRQCHIP, default) or split
+ *   MANY_VMS_HALT_POLL   0 (default: disable per VM) or keep (module default)
+ *   MANY_VMS_MAP_RUN     1: mmap kvm_run of every vCPU up front as a VMM does
+ *                        (one VMA per vCPU); default 0: only on an
+ *                        unexpected exit
+ *   MANY_VMS_SEPARATE_MAPS  1: guest page of each VM in its own VMA (as N
+ *                        VMMs' memory would be); default 0: one mapping
+ *   MANY_VMS_CLOSE_VM_FD 1: close each VM fd once its vCPUs exist (the vCPU
+ *                        fds keep the VM alive; saves one fd per VM)
+ *   MANY_VMS_STACK_KIB   user stack per vCPU thread (64)
+ *   MANY_VMS_MIN_TICKS   ticks every vCPU must reach in the window (1)
+ *
+ * Metrics ("# metric many_vms.<key> <value> <unit>"): vms, vcpus,
+ * create_vms_per_s, create_us_per_vm.{first,last}_bucket, create_last_first_ratio,
+ * kmem_kib_per_vm (after creation) and its parts, kmem_kib_per_vm.running,
+ * fds_per_vm, threads_per_vm, ticks_{min,median,max}, start_ms, destroy_ms.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "kselftest.h"
+
+#define MAX_VCPUS_PER_VM	2
+#define GUEST_PAGE		4096
+#define GUEST_COUNTERS		0x400
+#define GUEST_CODE		0x500
+#define GUEST_STACK_TOP		0x1000
+#define GUEST_STACK_SIZE	0x200
+#define TIMER_VECTOR		0x20
+#define TIMER_DIVIDE		128	/* TDCR 0xa */
+#define DEFAULT_N		10000
+#define RESERVED_FDS		32
+#define MAX_REPORTED_ERRORS	10
+
+/*
+ * Guest code, 16-bit real mode, copied to GPA GUEST_CODE.  On entry:
+ * BX = address of this vCPU's counters, ESI = APIC timer initial count.
+ * Only relative jumps, so it runs wherever it is copied.
+ */
+extern const unsigned char guest_code_start[], guest_code_end[];
+extern const unsigned char guest_timer_handler[], guest_iret[];
+asm(".pushsection .rodata.many_vms_guest, \"a\"\n"
+    ".code16\n"
+    "guest_code_start:\n"
+    "	cli\n"
+    "	movl $0x1b, %ecx\n"		/* IA32_APIC_BASE: EN | EXTD */
+    "	rdmsr\n"
+    "	orl $0xc00, %eax\n"
+    "	wrmsr\n"
+    "	xorl %edx, %edx\n"
+    "	movl $0x80f, %ecx\n"		/* SVR: enable, spurious vector 0xff */
+    "	movl $0x1ff, %eax\n"
+    "	wrmsr\n"
+    "	movl $0x83e, %ecx\n"		/* TDCR: divide by 128 */
+    "	movl $0xa, %eax\n"
+    "	wrmsr\n"
+    "	movl $0x832, %ecx\n"		/* LVT timer: periodic, vector 0x20 */
+    "	movl $0x20020, %eax\n"
+    "	wrmsr\n"
+    "	movl $0x838, %ecx\n"		/* TMICT */
+    "	movl %esi, %eax\n"
+    "	wrmsr\n"
+    "1:	incl 4(%bx)\n"			/* wake-ups */
+    "	sti\n"
+    "	hlt\n"
+    "	jmp 1b\n"
+    "guest_timer_handler:\n"
+    "	incl (%bx)\n"			/* ticks */
+    "	movl $0x80b, %ecx\n"		/* x2APIC EOI */
+    "	xorl %eax, %eax\n"
+    "	xorl %edx, %edx\n"
+    "	wrmsr\n"
+    "guest_iret:\n"
+    "	iret\n"
+    "guest_code_end:\n"
+    ".code64\n"
+    ".popsection\n");
+
+struct vcpu {
+	int fd;
+	int vm;
+	uint8_t idx;
+	bool started;
+	bool done;
+	pthread_t thread;
+	struct kvm_run *run;
+};
+
+struct bucket {
+	unsigned int first, count;
+	uint64_t ns, cpu_ns, median_ns;
+	long kmem_kib;
+};
+
+/* Kernel memory parts read from /proc/meminfo, in KiB. */
+enum { M_SLAB, M_SUNRECL, M_KSTACK, M_PT, M_SECPT, M_VMALLOC, M_PERCPU,
+       M_AVAIL, M_ANON, NR_M };
+static const char * const meminfo_keys[NR_M] = {
+	"Slab:", "SUnreclaim:", "KernelStack:", "PageTables:", "SecPageTables:",
+	"VmallocUsed:", "Percpu:", "MemAvailable:", "AnonPages:",
+};
+
+struct snap {
+	long v[NR_M];
+	bool ok;
+};
+
+/* Configuration. */
+static unsigned int nr_vms, vcpus_per_vm = 1, run_secs = 10, period_ms = 1000;
+static unsigned int bucket_size, stack_kib = 64, min_ticks = 1;
+static bool probe_max, split_irqchip, keep_halt_poll, map_run, separate_maps;
+static bool close_vm_fd;
+
+static int kvm_fd, run_mmap_size;
+static struct kvm_cpuid2 *cpuid;
+static unsigned char *guest_mem;
+static size_t guest_stride;
+static struct vcpu *vcpus;
+static int *vm_fds;
+static unsigned int nr_created;		/* VMs fully created */
+static volatile int stop_flag;
+static unsigned int nr_done, nr_errors;
+
+static uint64_t cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void metric(const char *key, double value, const char *unit)
+{
+	ksft_print_msg("metric many_vms.%s %.2f %s\n", key, value, unit);
+}
+
+static void report_error(const char *fmt, ...)
+{
+	unsigned int n = __atomic_fetch_add(&nr_errors, 1, __ATOMIC_RELAXED);
+	char msg[512];
+	va_list ap;
+
+	if (n >= MAX_REPORTED_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ksft_print_msg("%s", msg);
+}
+
+/* Reads a small text file with pre-opened-fd-free libc calls. */
+static long read_long_file(const char *path, long dflt)
+{
+	char buf[64];
+	long v = dflt;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return dflt;
+	if (fgets(buf, sizeof(buf), f)) {
+		if (!strncmp(buf, "max", 3))
+			v = LONG_MAX;
+		else
+			v = strtol(buf, NULL, 10);
+	}
+	fclose(f);
+	return v;
+}
+
+static int meminfo_fd = -1;
+
+static struct snap snapshot(void)
+{
+	struct snap s = { .ok = false };
+	char buf[8192], *line, *save;
+	size_t len = 0;
+	ssize_t r;
+	int i, found = 0;
+
+	if (meminfo_fd < 0)
+		return s;
+	while (len < sizeof(buf) - 1) {
+		r = pread(meminfo_fd, buf + len, sizeof(buf) - 1 - len, len);
+		if (r <= 0)
+			break;
+		len += r;
+	}
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		for (i = 0; i < NR_M; i++) {
+			size_t klen = strlen(meminfo_keys[i]);
+
+			if (!strncmp(line, meminfo_keys[i], klen)) {
+				s.v[i] = strtol(line + klen, NULL, 10);
+				found |= 1 << i;
+			}
+		}
+	}
+	/* SecPageTables appeared in 6.0; count it as 0 where missing. */
+	found |= 1 << M_SECPT;
+	s.ok = found == (1 << NR_M) - 1;
+	return s;
+}
+
+static long kmem_total(const struct snap *s)
+{
+	return s->v[M_SLAB] + s->v[M_KSTACK] + s->v[M_PT] + s->v[M_SECPT] +
+	       s->v[M_VMALLOC] + s->v[M_PERCPU];
+}
+
+/* Slab usage per cache (active_objs * objsize) from /proc/slabinfo. */
+struct slab_use {
+	char name[64];
+	long bytes;
+};
+
+static int read_slabinfo(struct slab_use **out)
+{
+	struct slab_use *v = NULL;
+	int n = 0, cap = 0;
+	char line[512];
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+		long active, num, size;
+
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8))
+			continue;
+		if (sscanf(line, "%63s %ld %ld %ld", name, &active, &num, &size) != 4)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v) {
+				fclose(f);
+				return -1;
+			}
+		}
+		snprintf(v[n].name, sizeof(v[n].name), "%s", name);
+		v[n].bytes = active * size;
+		n++;
+	}
+	fclose(f);
+	*out = v;
+	return n;
+}
+
+static int cmp_slab_desc(const void *a, const void *b)
+{
+	long x = ((const struct slab_use *)a)->bytes, y = ((const struct slab_use *)b)->bytes;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void print_slab_delta(struct slab_use *before, int nb, unsigned int vms)
+{
+	struct slab_use *after;
+	int na, i, j, shown = 0;
+
+	if (nb < 0 || !vms)
+		return;
+	na = read_slabinfo(&after);
+	if (na < 0)
+		return;
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb; j++) {
+			if (!strcmp(after[i].name, before[j].name)) {
+				after[i].bytes -= before[j].bytes;
+				break;
+			}
+		}
+	}
+	qsort(after, na, sizeof(*after), cmp_slab_desc);
+	ksft_print_msg("largest slab cache growth per VM (/proc/slabinfo):\n");
+	for (i = 0; i < na && shown < 12; i++) {
+		if (after[i].bytes <= 0)
+			break;
+		ksft_print_msg("  %-28s %8.2f KiB\n", after[i].name,
+			       after[i].bytes / 1024.0 / vms);
+		shown++;
+	}
+	free(after);
+}
+
+/* Open fds; the directory stays open so that this works at RLIMIT_NOFILE. */
+static int count_fds(void)
+{
+	static DIR *dir;
+	struct dirent *d;
+	int n = 0;
+
+	if (!dir)
+		dir = opendir("/proc/self/fd");
+	if (!dir)
+		return -1;
+	rewinddir(dir);
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			n++;
+	return n;
+}
+
+/* Number of tasks on the system (4th field of /proc/loadavg: running/total). */
+static long system_tasks(void)
+{
+	char buf[128], *slash;
+	long n = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f)) {
+		slash = strchr(buf, '/');
+		if (slash)
+			n = strtol(slash + 1, NULL, 10);
+	}
+	fclose(f);
+	return n;
+}
+
+static long self_status(const char *key)
+{
+	char line[256];
+	long v = -1;
+	size_t klen = strlen(key);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen))
+			v = strtol(line + klen, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static long map_count(void)
+{
+	char line[512];
+	long n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* pids.max - pids.current of our cgroup (v2 or v1 pids controller). */
+static long cgroup_pids_free(char *where, size_t wlen)
+{
+	char line[512], path[700];
+	long best = LONG_MAX;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	if (!f)
+		return LONG_MAX;
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2, *nl;
+		const char *base;
+		long max, cur;
+
+		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
+			continue;
+		nl = strchr(c2, '\n');
+		if (nl)
+			*nl = '\0';
+		if (c1[1] == ':')
+			base = "/sys/fs/cgroup";
+		else if (!strncmp(c1 + 1, "pids:", 5))
+			base = "/sys/fs/cgroup/pids";
+		else
+			continue;
+		snprintf(path, sizeof(path), "%s%s/pids.max", base, c2 + 1);
+		max = read_long_file(path, LONG_MAX);
+		snprintf(path, sizeof(path), "%s%s/pids.current", base, c2 + 1);
+		cur = read_long_file(path, 0);
+		if (max != LONG_MAX && max - cur < best) {
+			best = max - cur;
+			snprintf(where, wlen, "%s%s/pids.max (%ld)", base, c2 + 1, max);
+		}
+	}
+	fclose(f);
+	return best;
+}
+
+/* One KVM-created task per VM unless kvm.nx_huge_pages=never (x86). */
+static unsigned int kvm_tasks_per_vm(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen("/sys/module/kvm/parameters/nx_huge_pages", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strncmp(buf, "never", 5) ? 1 : 0;
+}
+
+struct limit {
+	const char *name;	/* what limits */
+	char detail[200];	/* its value and the fix */
+	long vms;		/* VMs it allows */
+};
+
+static void set_limit(struct limit *l, const char *name, long vms, const char *fmt, ...)
+{
+	va_list ap;
+
+	l->name = name;
+	l->vms = vms < 0 ? 0 : vms;
+	va_start(ap, fmt);
+	vsnprintf(l->detail, sizeof(l->detail), fmt, ap);
+	va_end(ap);
+}
+
+enum { L_NOFILE, L_PIDS, L_THREADS, L_NPROC, L_CGROUP, L_MAPS, L_MEM, NR_L };
+static struct limit limits[NR_L];
+static unsigned int threads_per_vm;
+
+static int fds_per_vm(void)
+{
+	return vcpus_per_vm + (close_vm_fd ? 0 : 1);
+}
+
+static int maps_per_vm(void)
+{
+	return (map_run ? vcpus_per_vm : 0) + (separate_maps ? 2 : 0);
+}
+
+/* Fills limits[]; returns the index of the tightest one. */
+static int compute_limits(void)
+{
+	long tasks = system_tasks(), pid_max, thr_max, margin, v;
+	long est_kib, fds_now, maps_now;
+	struct rlimit rl;
+	struct snap s = snapshot();
+	char where[800] = "";
+	int i, best = 0;
+
+	threads_per_vm = vcpus_per_vm + kvm_tasks_per_vm();
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	fds_now = count_fds();
+	v = ((long)rl.rlim_cur - fds_now - RESERVED_FDS) / fds_per_vm();
+	set_limit(&limits[L_NOFILE], "RLIMIT_NOFILE", v,
+		  "soft=hard=%lu, %d fds per VM (fs.nr_open %ld); fix: ulimit -Hn / LimitNOFILE=",
+		  (unsigned long)rl.rlim_cur, fds_per_vm(),
+		  read_long_file("/proc/sys/fs/nr_open", -1));
+
+	/* Leave 10% (at least 1000) of the free pids to the rest of the system. */
+	pid_max = read_long_file("/proc/sys/kernel/pid_max", LONG_MAX);
+	v = pid_max - tasks;
+	margin = v / 10 > 1000 ? v / 10 : 1000;
+	set_limit(&limits[L_PIDS], "kernel.pid_max", (v - margin) / threads_per_vm,
+		  "%ld, %ld tasks running, %u threads per VM; fix: sysctl -w kernel.pid_max=4194304",
+		  pid_max, tasks, threads_per_vm);
+	thr_max = read_long_file("/proc/sys/kernel/threads-max", LONG_MAX);
+	v = thr_max - tasks;
+	margin = v / 10 > 1000 ? v / 10 : 1000;
+	set_limit(&limits[L_THREADS], "kernel.threads-max", (v - margin) / threads_per_vm,
+		  "%ld; fix: sysctl -w kernel.threads-max=<more>", thr_max);
+
+	getrlimit(RLIMIT_NPROC, &rl);
+	if (geteuid() && rl.rlim_cur != RLIM_INFINITY)
+		v = ((long)rl.rlim_cur - tasks) / threads_per_vm;
+	else
+		v = LONG_MAX;
+	set_limit(&limits[L_NPROC], "RLIMIT_NPROC", v,
+		  "%ld (not enforced for root); fix: ulimit -u / LimitNPROC=",
+		  rl.rlim_cur == RLIM_INFINITY ? -1L : (long)rl.rlim_cur);
+
+	v = cgroup_pids_free(where, sizeof(where));
+	if (v != LONG_MAX)
+		v = (v - 64) / threads_per_vm;
+	set_limit(&limits[L_CGROUP], "cgroup pids.max", v,
+		  "%s; fix: TasksMax=infinity for the service", where[0] ? where : "none");
+
+	maps_now = map_count();
+	v = read_long_file("/proc/sys/vm/max_map_count", LONG_MAX);
+	set_limit(&limits[L_MAPS], "vm.max_map_count",
+		  maps_per_vm() ? (v - maps_now - 1000) / maps_per_vm() : LONG_MAX,
+		  "%ld, %d mappings per VM; fix: sysctl -w vm.max_map_count=<more>",
+		  v, maps_per_vm());
+
+	/*
+	 * Upper bound per VM, from measurements (467 KiB for a running
+	 * 2-vCPU VM on a 6.18 host, 267 KiB in a 6.12 tinyconfig guest):
+	 * 200 KiB for the VM, 100 KiB per task (vCPU state, task struct,
+	 * kernel stack, user stack pages); use at most 3/4 of MemAvailable.
+	 */
+	est_kib = 200 + 100 * threads_per_vm + 4;
+	set_limit(&limits[L_MEM], "MemAvailable", s.ok ? s.v[M_AVAIL] / 4 * 3 / est_kib : LONG_MAX,
+		  "%ld KiB available, ~%ld KiB per VM budgeted, 3/4 used",
+		  s.ok ? s.v[M_AVAIL] : -1L, est_kib);
+
+	for (i = 1; i < NR_L; i++)
+		if (limits[i].vms < limits[best].vms)
+			best = i;
+	return best;
+}
+
+/* Maps a failed creation step's errno to the limit that most likely caused it. */
+static const char *explain_errno(int err, const char *step)
+{
+	static char buf[300];
+	struct rlimit rl;
+	long tasks = system_tasks();
+
+	switch (err) {
+	case EMFILE:
+		getrlimit(RLIMIT_NOFILE, &rl);
+		snprintf(buf, sizeof(buf), "RLIMIT_NOFILE (%lu open files per process; %d open)",
+			 (unsigned long)rl.rlim_cur, count_fds());
+		return buf;
+	case ENFILE:
+		snprintf(buf, sizeof(buf), "fs.file-max (%ld open files system-wide)",
+			 read_long_file("/proc/sys/fs/file-max", -1));
+		return buf;
+	case EAGAIN:
+		snprintf(buf, sizeof(buf),
+			 "task limits: %ld tasks; kernel.pid_max %ld, kernel.threads-max %ld, RLIMIT_NPROC, cgroup pids.max",
+			 tasks, read_long_file("/proc/sys/kernel/pid_max", -1),
+			 read_long_file("/proc/sys/kernel/threads-max", -1));
+		return buf;
+	case ENOMEM:
+		if (!strcmp(step, "mmap"))
+			snprintf(buf, sizeof(buf), "vm.max_map_count (%ld, %ld mappings) or memory",
+				 read_long_file("/proc/sys/vm/max_map_count", -1), map_count());
+		else
+			snprintf(buf, sizeof(buf), "kernel memory (MemAvailable %ld KiB) or memory cgroup",
+				 snapshot().v[M_AVAIL]);
+		return buf;
+	case ENOSPC:
+		return "a KVM or system-wide ID space (e.g. ASIDs, AVIC VM IDs)";
+	default:
+		return "unknown";
+	}
+}
+
+/* Time spent in each creation step, summed over all VMs. */
+static const char * const step_names[] = {
+	"KVM_CREATE_VM", "irqchip", "KVM_CAP_HALT_POLL", "KVM_SET_USER_MEMORY_REGION",
+	"KVM_CREATE_VCPU", "KVM_SET_CPUID2", "KVM_GET/SET_SREGS", "KVM_SET_REGS+MP_STATE",
+	"mmap(kvm_run)",
+};
+#define NR_STEPS (sizeof(step_names) / sizeof(step_names[0]))
+static uint64_t step_ns[NR_STEPS];
+static uint64_t step_t;
+
+static void step_done(int step)
+{
+	uint64_t t = now_ns();
+
+	step_ns[step] += t - step_t;
+	step_t = t;
+}
+
+static const char *stop_step, *stop_why;
+static int stop_errno = 0;
+static unsigned int stop_vm;
+
+static bool create_vm(unsigned int i, struct kvm_regs *regs_tmpl)
+{
+	unsigned char *mem = guest_mem + (size_t)i * guest_stride;
+	struct kvm_userspace_memory_region region = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = GUEST_PAGE,
+		.userspace_addr = (uintptr_t)mem,
+	};
+	struct kvm_enable_cap cap = { 0 };
+	const char *step;
+	unsigned int v;
+	int vm, r;
+
+	step_t = now_ns();
+	step = "KVM_CREATE_VM";
+	vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		goto fail;
+	vm_fds[i] = vm;
+	step_done(0);
+
+	if (split_irqchip) {
+		step = "KVM_CAP_SPLIT_IRQCHIP";
+		cap.cap = KVM_CAP_SPLIT_IRQCHIP;
+		cap.args[0] = 24;
+		r = ioctl(vm, KVM_ENABLE_CAP, &cap);
+	} else {
+		step = "KVM_CREATE_IRQCHIP";
+		r = ioctl(vm, KVM_CREATE_IRQCHIP, 0);
+	}
+	if (r)
+		goto fail;
+	step_done(1);
+
+	if (!keep_halt_poll && ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL) > 0) {
+		step = "KVM_CAP_HALT_POLL";
+		memset(&cap, 0, sizeof(cap));
+		cap.cap = KVM_CAP_HALT_POLL;
+		if (ioctl(vm, KVM_ENABLE_CAP, &cap))
+			goto fail;
+	}
+	step_done(2);
+
+	step = "KVM_SET_USER_MEMORY_REGION";
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		goto fail;
+	step_done(3);
+
+	for (v = 0; v < vcpus_per_vm; v++) {
+		struct vcpu *vc = &vcpus[i * vcpus_per_vm + v];
+		struct kvm_regs regs = *regs_tmpl;
+		struct kvm_sregs sregs;
+
+		vc->vm = i;
+		vc->idx = v;
+		step = "KVM_CREATE_VCPU";
+		vc->fd = ioctl(vm, KVM_CREATE_VCPU, v);
+		if (vc->fd < 0)
+			goto fail;
+		step_done(4);
+		step = "KVM_SET_CPUID2";
+		if (ioctl(vc->fd, KVM_SET_CPUID2, cpuid))
+			goto fail;
+		step_done(5);
+		step = "KVM_GET_SREGS";
+		if (ioctl(vc->fd, KVM_GET_SREGS, &sregs))
+			goto fail;
+		sregs.cs.selector = 0;
+		sregs.cs.base = 0;
+		sregs.ds.selector = sregs.es.selector = sregs.ss.selector = 0;
+		sregs.ds.base = sregs.es.base = sregs.ss.base = 0;
+		step = "KVM_SET_SREGS";
+		if (ioctl(vc->fd, KVM_SET_SREGS, &sregs))
+			goto fail;
+		step_done(6);
+		regs.rbx = GUEST_COUNTERS + 16 * v;
+		regs.rsp = GUEST_STACK_TOP - GUEST_STACK_SIZE * v;
+		step = "KVM_SET_REGS";
+		if (ioctl(vc->fd, KVM_SET_REGS, &regs))
+			goto fail;
+		if (v) {
+			/* With an in-kernel APIC, APs wait for INIT/SIPI. */
+			struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+			step = "KVM_SET_MP_STATE";
+			if (ioctl(vc->fd, KVM_SET_MP_STATE, &mp))
+				goto fail;
+		}
+		step_done(7);
+		if (map_run) {
+			step = "mmap";
+			vc->run = mmap(NULL, run_mmap_size, PROT_READ | PROT_WRITE,
+				       MAP_SHARED, vc->fd, 0);
+			if (vc->run == MAP_FAILED) {
+				vc->run = NULL;
+				goto fail;
+			}
+			step_done(8);
+		}
+	}
+	if (close_vm_fd) {
+		close(vm);
+		vm_fds[i] = -1;
+	}
+	return true;
+
+fail:
+	stop_errno = errno;
+	stop_step = step;
+	stop_vm = i;
+	stop_why = explain_errno(errno, step);
+	/* Undo the partial VM so that everything counted is complete. */
+	for (v = 0; v < vcpus_per_vm; v++) {
+		struct vcpu *vc = &vcpus[i * vcpus_per_vm + v];
+
+		if (vc->run)
+			munmap(vc->run, run_mmap_size);
+		if (vc->fd >= 0)
+			close(vc->fd);
+		vc->fd = -1;
+		vc->run = NULL;
+	}
+	if (vm_fds[i] >= 0)
+		close(vm_fds[i]);
+	vm_fds[i] = -1;
+	return false;
+}
+
+static uint32_t read_ticks(const struct vcpu *vc);
+
+static void sig_nop(int sig)
+{
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vc = arg;
+	int r;
+
+	while (!stop_flag) {
+		r = ioctl(vc->fd, KVM_RUN, 0);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			report_error("VM %u vCPU %u: KVM_RUN: errno %d (%s)\n", vc->vm,
+				     vc->idx, errno, strerror(errno));
+			break;
+		}
+		/* Nothing in the guest exits to user space: report the exit. */
+		if (!vc->run) {
+			vc->run = mmap(NULL, run_mmap_size, PROT_READ, MAP_SHARED, vc->fd, 0);
+			if (vc->run == MAP_FAILED)
+				vc->run = NULL;
+		}
+		{
+			struct kvm_regs regs = { 0 };
+			struct kvm_sregs sregs = { 0 };
+			unsigned long long addr = 0;
+			int len = 0, wr = 0;
+
+			ioctl(vc->fd, KVM_GET_REGS, &regs);
+			ioctl(vc->fd, KVM_GET_SREGS, &sregs);
+			if (vc->run && vc->run->exit_reason == KVM_EXIT_MMIO) {
+				addr = vc->run->mmio.phys_addr;
+				len = vc->run->mmio.len;
+				wr = vc->run->mmio.is_write;
+			} else if (vc->run && vc->run->exit_reason == KVM_EXIT_IO) {
+				addr = vc->run->io.port;
+				len = vc->run->io.size;
+				wr = vc->run->io.direction;
+			}
+			report_error("VM %u vCPU %u: unexpected exit reason %d (addr 0x%llx len %d write %d), cs:ip %04x:%llx (cs.base 0x%llx) sp %llx flags %llx ticks %u\n",
+				     vc->vm, vc->idx, vc->run ? (int)vc->run->exit_reason : -1,
+				     addr, len, wr, sregs.cs.selector, (unsigned long long)regs.rip,
+				     (unsigned long long)sregs.cs.base, (unsigned long long)regs.rsp,
+				     (unsigned long long)regs.rflags, read_ticks(vc));
+		}
+		break;
+	}
+	__atomic_store_n(&vc->done, true, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&nr_done, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static uint32_t read_ticks(const struct vcpu *vc)
+{
+	const unsigned char *mem = guest_mem + (size_t)vc->vm * guest_stride;
+
+	return __atomic_load_n((const uint32_t *)(mem + GUEST_COUNTERS + 16 * vc->idx),
+			       __ATOMIC_RELAXED);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static unsigned int env_uint(const char *name, unsigned int dflt, unsigned int min,
+			     unsigned int max)
+{
+	char *s = getenv(name), *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return dflt;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || s[0] == '-' || v < min || v > max) {
+		ksft_print_msg("%s=%s: expected an integer in [%u, %u]\n", name, s, min, max);
+		ksft_exit_fail();
+	}
+	return v;
+}
+
+static bool env_flag(const char *name)
+{
+	char *s = getenv(name);
+
+	return s && *s && strcmp(s, "0");
+}
+
+static void load_guest(unsigned char *mem)
+{
+	uint16_t *ivt = (uint16_t *)mem;
+	uint16_t handler = GUEST_CODE + (guest_timer_handler - guest_code_start);
+	uint16_t iret = GUEST_CODE + (guest_iret - guest_code_start);
+	int vec;
+
+	for (vec = 0; vec < 256; vec++) {
+		ivt[2 * vec] = vec == TIMER_VECTOR ? handler : iret;
+		ivt[2 * vec + 1] = 0;
+	}
+	memcpy(mem + GUEST_CODE, guest_code_start, guest_code_end - guest_code_start);
+}
+
+int main(void)
+{
+	unsigned int i, b, nr_buckets, nr_threads, nr_started = 0, total_vcpus;
+	unsigned int first_bucket_n;
+	uint64_t cpu0, t0, t_create, t_start, t_destroy, deadline;
+	struct snap s0, s1, s2, s3;
+	struct bucket *buckets;
+	struct slab_use *slab0 = NULL;
+	int nslab0, fds0, fds1, tight, r;
+	long threads0, threads1, rss0, rss1;
+	struct kvm_regs regs_tmpl;
+	struct rlimit rl;
+	struct sigaction sa;
+	pthread_attr_t attr;
+	unsigned char *stacks;
+	uint32_t *start_ticks, *ticks;
+	uint64_t *vm_ns;
+	char *env;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ksft_print_header();
+
+	vcpus_per_vm = env_uint("MANY_VMS_VCPUS", 1, 1, MAX_VCPUS_PER_VM);
+	run_secs = env_uint("MANY_VMS_SECONDS", 10, 1, 86400);
+	period_ms = env_uint("MANY_VMS_PERIOD_MS", 1000, 1, 500000);
+	stack_kib = env_uint("MANY_VMS_STACK_KIB", 64, 16, 8192);
+	min_ticks = env_uint("MANY_VMS_MIN_TICKS", 1, 0, UINT_MAX);
+	bucket_size = env_uint("MANY_VMS_BUCKET", 0, 0, UINT_MAX);
+	env = getenv("MANY_VMS_IRQCHIP");
+	if (env && *env && strcmp(env, "full")) {
+		if (strcmp(env, "split"))
+			ksft_exit_fail_msg("MANY_VMS_IRQCHIP=%s: expected full or split\n", env);
+		split_irqchip = true;
+	}
+	env = getenv("MANY_VMS_HALT_POLL");
+	if (env && *env && strcmp(env, "0")) {
+		if (strcmp(env, "keep"))
+			ksft_exit_fail_msg("MANY_VMS_HALT_POLL=%s: expected 0 or keep\n", env);
+		keep_halt_poll = true;
+	}
+	map_run = env_flag("MANY_VMS_MAP_RUN");
+	separate_maps = env_flag("MANY_VMS_SEPARATE_MAPS");
+	close_vm_fd = env_flag("MANY_VMS_CLOSE_VM_FD");
+	env = getenv("MANY_VMS_N");
+	if (env && !strcmp(env, "max"))
+		probe_max = true;
+	else
+		nr_vms = env_uint("MANY_VMS_N", 0, 0, 10000000);
+
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0)
+		ksft_exit_skip("/dev/kvm: %s\n", strerror(errno));
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0 ||
+	    (split_irqchip && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP) <= 0))
+		ksft_exit_skip("no in-kernel irqchip (KVM_CAP_%sIRQCHIP)\n",
+			       split_irqchip ? "SPLIT_" : "");
+	run_mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_mmap_size < (int)sizeof(struct kvm_run))
+		ksft_exit_fail_msg("KVM_GET_VCPU_MMAP_SIZE: %d\n", run_mmap_size);
+	meminfo_fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+
+	/* Supported CPUID for the guest (it needs the x2APIC bit). */
+	for (i = 64; ; i *= 2) {
+		cpuid = calloc(1, sizeof(*cpuid) + i * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			ksft_exit_fail_msg("out of memory\n");
+		cpuid->nent = i;
+		if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+			break;
+		if (errno != E2BIG || i > 4096)
+			ksft_exit_fail_msg("KVM_GET_SUPPORTED_CPUID: %s\n", strerror(errno));
+		free(cpuid);
+	}
+
+	/* RLIMIT_NOFILE: soft up to the hard limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		ksft_exit_fail_perror("getrlimit(RLIMIT_NOFILE)");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			ksft_exit_fail_perror("setrlimit(RLIMIT_NOFILE)");
+	}
+
+	tight = compute_limits();
+	ksft_print_msg("host limits, in VMs of %u vCPU(s) (%d fds, %u threads, %d mappings each):\n",
+		       vcpus_per_vm, fds_per_vm(), threads_per_vm, maps_per_vm());
+	for (i = 0; i < NR_L; i++) {
+		if (limits[i].vms == LONG_MAX)
+			ksft_print_msg("  %-20s unlimited  %s\n", limits[i].name, limits[i].detail);
+		else
+			ksft_print_msg("  %-20s %9ld  %s\n", limits[i].name, limits[i].vms,
+				       limits[i].detail);
+	}
+	ksft_print_msg("first limit: %s at %ld VMs\n", limits[tight].name, limits[tight].vms);
+
+	if (probe_max) {
+		/* Bounded by everything except the fd limit, which we want to hit. */
+		long cap = LONG_MAX;
+
+		for (i = 0; i < NR_L; i++)
+			if (i != L_NOFILE && limits[i].vms < cap)
+				cap = limits[i].vms;
+		nr_vms = cap > 1000000 ? 1000000 : cap;
+		ksft_print_msg("N=max: creating up to %u VMs until creation fails\n", nr_vms);
+	} else if (!nr_vms) {
+		nr_vms = limits[tight].vms < DEFAULT_N ? limits[tight].vms : DEFAULT_N;
+		if (nr_vms < 1)
+			ksft_exit_skip("no room for a single VM: %s (%s)\n", limits[tight].name,
+				       limits[tight].detail);
+	} else if (limits[tight].vms < (long)nr_vms) {
+		ksft_exit_skip("this environment cannot hold %u VMs x %u vCPUs: %s allows %ld (%s)\n",
+			       nr_vms, vcpus_per_vm, limits[tight].name, limits[tight].vms,
+			       limits[tight].detail);
+	}
+	if (!bucket_size)
+		bucket_size = nr_vms >= 2000 ? 1000 : (nr_vms / 10 ? nr_vms / 10 : 1);
+	nr_buckets = (nr_vms + bucket_size - 1) / bucket_size;
+	total_vcpus = nr_vms * vcpus_per_vm;
+
+	ksft_print_msg("%u VMs x %u vCPUs, %s irqchip, halt polling %s, timer %u ms, run %u s, bucket %u, kvm_run %s, guest memory %s, VM fds %s\n",
+		       nr_vms, vcpus_per_vm, split_irqchip ? "split" : "full",
+		       keep_halt_poll ? "module default" : "off", period_ms, run_secs, bucket_size,
+		       map_run ? "mapped" : "not mapped", separate_maps ? "one VMA per VM" : "one VMA",
+		       close_vm_fd ? "closed" : "kept");
+	ksft_set_plan(2);
+
+	vcpus = calloc(total_vcpus, sizeof(*vcpus));
+	vm_fds = malloc(nr_vms * sizeof(*vm_fds));
+	buckets = calloc(nr_buckets, sizeof(*buckets));
+	start_ticks = calloc(total_vcpus, sizeof(*start_ticks));
+	ticks = calloc(total_vcpus, sizeof(*ticks));
+	vm_ns = calloc(bucket_size, sizeof(*vm_ns));
+	if (!vcpus || !vm_fds || !buckets || !start_ticks || !ticks || !vm_ns)
+		ksft_exit_fail_msg("out of memory\n");
+	for (i = 0; i < total_vcpus; i++)
+		vcpus[i].fd = -1;
+	for (i = 0; i < nr_vms; i++)
+		vm_fds[i] = -1;
+
+	/* Guest memory: one page per VM, or one page per VM in its own VMA. */
+	guest_stride = separate_maps ? 2 * GUEST_PAGE : GUEST_PAGE;
+	guest_mem = mmap(NULL, (size_t)nr_vms * guest_stride,
+			 separate_maps ? PROT_NONE : PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (guest_mem == MAP_FAILED)
+		ksft_exit_fail_perror("mmap(guest memory)");
+
+	memset(&regs_tmpl, 0, sizeof(regs_tmpl));
+	regs_tmpl.rip = GUEST_CODE;
+	regs_tmpl.rflags = 2;
+	regs_tmpl.rsi = (uint64_t)period_ms * 1000000 / TIMER_DIVIDE;
+	if (regs_tmpl.rsi > UINT32_MAX)
+		regs_tmpl.rsi = UINT32_MAX;
+
+	/* Phase 1: create. */
+	fds0 = count_fds();
+	rss0 = self_status("RssAnon:");
+	nslab0 = read_slabinfo(&slab0);
+	s0 = snapshot();
+	cpu0 = cpu_ns();
+	t0 = now_ns();
+	for (b = 0; b < nr_buckets && !stop_step; b++) {
+		struct bucket *bk = &buckets[b];
+		unsigned int end;
+		struct snap sb = snapshot();
+		uint64_t tb;
+
+		bk->first = b * bucket_size;
+		end = bk->first + bucket_size < nr_vms ? bk->first + bucket_size : nr_vms;
+		bk->cpu_ns = cpu_ns();
+		tb = now_ns();
+		for (i = bk->first; i < end; i++) {
+			unsigned char *mem = guest_mem + (size_t)i * guest_stride;
+			uint64_t tv = now_ns();
+
+			if (separate_maps && mprotect(mem, GUEST_PAGE, PROT_READ | PROT_WRITE)) {
+				stop_errno = errno;
+				stop_step = "mprotect";
+				stop_vm = i;
+				stop_why = explain_errno(errno, "mmap");
+				break;
+			}
+			load_guest(mem);
+			if (!create_vm(i, &regs_tmpl))
+				break;
+			vm_ns[i - bk->first] = now_ns() - tv;
+			nr_created++;
+		}
+		bk->ns = now_ns() - tb;
+		bk->cpu_ns = cpu_ns() - bk->cpu_ns;
+		bk->count = nr_created - bk->first;
+		if (bk->count) {
+			qsort(vm_ns, bk->count, sizeof(*vm_ns), cmp_u64);
+			bk->median_ns = vm_ns[bk->count / 2];
+		}
+		{
+			struct snap se = snapshot();
+
+			bk->kmem_kib = kmem_total(&se) - kmem_total(&sb);
+		}
+		if (!bk->count)
+			break;
+		/* Progress while creating: a long run shows where it is. */
+		ksft_print_msg("bucket %u: VMs %u-%u, %.1f us/VM (median %.1f, cpu %.1f), %.1f KiB/VM\n",
+			       b, bk->first, bk->first + bk->count - 1,
+			       bk->ns / 1e3 / bk->count, bk->median_ns / 1e3,
+			       bk->cpu_ns / 1e3 / bk->count, (double)bk->kmem_kib / bk->count);
+	}
+	t_create = now_ns() - t0;
+	cpu0 = cpu_ns() - cpu0;
+	s1 = snapshot();
+	fds1 = count_fds();
+	for (nr_buckets = 0; nr_buckets < b && buckets[nr_buckets].count; nr_buckets++)
+		;
+
+	if (stop_step)
+		ksft_print_msg("creation stopped at VM %u (%s): errno %d (%s); limit: %s\n",
+			       stop_vm, stop_step, stop_errno, strerror(stop_errno), stop_why);
+	ksft_print_msg("created %u VMs (%u vCPUs) in %.2f s: %.0f VMs/s\n", nr_created,
+		       nr_created * vcpus_per_vm, t_create / 1e9,
+		       nr_created ? nr_created / (t_create / 1e9) : 0);
+	ksft_print_msg("%-7s %-13s %6s %10s %10s %10s %12s\n", "bucket", "VMs", "count", "us/VM",
+		       "median_us", "cpu_us/VM", "kmem_KiB/VM");
+	for (b = 0; b < nr_buckets; b++) {
+		char range[32];
+
+		snprintf(range, sizeof(range), "%u-%u", buckets[b].first,
+			 buckets[b].first + buckets[b].count - 1);
+		ksft_print_msg("%-7u %-13s %6u %10.1f %10.1f %10.1f %12.1f\n", b, range,
+			       buckets[b].count, buckets[b].ns / 1e3 / buckets[b].count,
+			       buckets[b].median_ns / 1e3,
+			       buckets[b].cpu_ns / 1e3 / buckets[b].count,
+			       (double)buckets[b].kmem_kib / buckets[b].count);
+	}
+
+	metric("vms", nr_created, "vms");
+	metric("vcpus", nr_created * vcpus_per_vm, "vcpus");
+	if (nr_created) {
+		struct bucket *first = &buckets[0], *last = &buckets[nr_buckets - 1];
+
+		/* A short last bucket is noisy: compare with the last full one. */
+		if (nr_buckets > 1 && last->count < bucket_size / 2)
+			last--;
+		first_bucket_n = first->count;
+		metric("create_vms_per_s", nr_created / (t_create / 1e9), "vms/s");
+		metric("create_cpu_us_per_vm", cpu0 / 1e3 / nr_created, "us");
+		metric("create_us_per_vm.first_bucket", first->ns / 1e3 / first->count, "us");
+		metric("create_us_per_vm.last_bucket", last->ns / 1e3 / last->count, "us");
+		metric("create_last_first_ratio",
+		       ((double)last->ns / last->count) / ((double)first->ns / first_bucket_n), "x");
+		metric("create_median_us.first_bucket", first->median_ns / 1e3, "us");
+		metric("create_median_us.last_bucket", last->median_ns / 1e3, "us");
+		metric("create_median_last_first_ratio",
+		       (double)last->median_ns / first->median_ns, "x");
+		metric("create_cpu_us_per_vm.first_bucket", first->cpu_ns / 1e3 / first->count, "us");
+		metric("create_cpu_us_per_vm.last_bucket", last->cpu_ns / 1e3 / last->count, "us");
+		metric("kmem_kib_per_vm.first_bucket", (double)first->kmem_kib / first->count, "KiB");
+		metric("kmem_kib_per_vm.last_bucket", (double)last->kmem_kib / last->count, "KiB");
+		if (s0.ok && s1.ok) {
+			metric("kmem_kib_per_vm", (double)(kmem_total(&s1) - kmem_total(&s0)) / nr_created, "KiB");
+			metric("slab_kib_per_vm", (double)(s1.v[M_SLAB] - s0.v[M_SLAB]) / nr_created, "KiB");
+			metric("pagetables_kib_per_vm", (double)(s1.v[M_PT] - s0.v[M_PT]) / nr_created, "KiB");
+			metric("vmalloc_kib_per_vm", (double)(s1.v[M_VMALLOC] - s0.v[M_VMALLOC]) / nr_created, "KiB");
+			metric("percpu_kib_per_vm", (double)(s1.v[M_PERCPU] - s0.v[M_PERCPU]) / nr_created, "KiB");
+			/* Includes pages that no counter above sees (VMCB, MSR bitmap). */
+			metric("memavailable_drop_kib_per_vm",
+			       (double)(s0.v[M_AVAIL] - s1.v[M_AVAIL]) / nr_created, "KiB");
+		}
+		ksft_print_msg("creation time per VM by step:\n");
+		for (i = 0; i < NR_STEPS; i++)
+			if (step_ns[i])
+				ksft_print_msg("  %-28s %9.1f us\n", step_names[i],
+					       step_ns[i] / 1e3 / nr_created);
+		metric("fds_per_vm", (double)(fds1 - fds0) / nr_created, "fds");
+		print_slab_delta(slab0, nslab0, nr_created);
+	}
+	if (probe_max || !stop_step)
+		ksft_test_result(nr_created > 0, "created %u of %u VMs x %u vCPUs%s%s\n",
+				 nr_created, nr_vms, vcpus_per_vm,
+				 stop_step ? ", stopped by " : "", stop_step ? stop_why : "");
+	else
+		ksft_test_result_fail("created %u of %u VMs x %u vCPUs: %s failed, errno %d, limit: %s\n",
+				      nr_created, nr_vms, vcpus_per_vm, stop_step, stop_errno, stop_why);
+	if (!nr_created) {
+		ksft_test_result_skip("no VM to run\n");
+		ksft_finished();
+	}
+
+	/* Phase 2: one thread per vCPU, small stacks from one mapping. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_nop;
+	sigaction(SIGUSR1, &sa, NULL);
+	nr_threads = nr_created * vcpus_per_vm;
+	stacks = mmap(NULL, (size_t)nr_threads * stack_kib * 1024, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (stacks == MAP_FAILED)
+		ksft_exit_fail_perror("mmap(thread stacks)");
+	pthread_attr_init(&attr);
+	threads0 = self_status("Threads:");
+	t0 = now_ns();
+	for (i = 0; i < nr_threads; i++) {
+		r = pthread_attr_setstack(&attr, stacks + (size_t)i * stack_kib * 1024,
+					  stack_kib * 1024);
+		if (!r)
+			r = pthread_create(&vcpus[i].thread, &attr, vcpu_thread, &vcpus[i]);
+		if (r) {
+			ksft_print_msg("thread for vCPU %u (VM %u) not created: errno %d (%s); limit: %s\n",
+				       i, vcpus[i].vm, r, strerror(r), explain_errno(r, "pthread_create"));
+			break;
+		}
+		vcpus[i].started = true;
+		nr_started++;
+	}
+	t_start = now_ns() - t0;
+	metric("start_ms", t_start / 1e6, "ms");
+
+	/* Let every vCPU reach the guest loop, then open the window. */
+	usleep(500 * 1000 + (period_ms < 5000 ? period_ms : 5000) * 1000);
+	threads1 = self_status("Threads:");
+	for (i = 0; i < nr_started; i++)
+		start_ticks[i] = read_ticks(&vcpus[i]);
+	t0 = now_ns();
+	deadline = t0 + run_secs * 1000000000ull;
+	while (now_ns() < deadline && nr_done < nr_started)
+		usleep(100 * 1000);
+	for (i = 0; i < nr_started; i++)
+		ticks[i] = read_ticks(&vcpus[i]) - start_ticks[i];
+	s2 = snapshot();
+	{
+		double window = (now_ns() - t0) / 1e9;
+		unsigned int vm_min = UINT_MAX, starved = 0, starved_vms = 0, stopped = nr_done;
+		uint32_t *sorted = malloc(nr_started * sizeof(*sorted));
+		double expected = window * 1000.0 / period_ms;
+
+		for (i = 0; i < nr_started; i++) {
+			if (ticks[i] < min_ticks) {
+				if (starved < MAX_REPORTED_ERRORS)
+					ksft_print_msg("VM %u vCPU %u: %u ticks in the window\n",
+						       vcpus[i].vm, vcpus[i].idx, ticks[i]);
+				starved++;
+				if (!vcpus[i].idx || ticks[i - 1] >= min_ticks)
+					starved_vms++;
+			}
+		}
+		for (i = 0; i + vcpus_per_vm <= nr_started; i += vcpus_per_vm) {
+			unsigned int sum = 0, v;
+
+			for (v = 0; v < vcpus_per_vm; v++)
+				sum += ticks[i + v];
+			if (sum < vm_min)
+				vm_min = sum;
+		}
+		memcpy(sorted, ticks, nr_started * sizeof(*sorted));
+		qsort(sorted, nr_started, sizeof(*sorted), cmp_u32);
+		ksft_print_msg("window %.1f s, %u threads running, expected ~%.1f ticks per vCPU\n",
+			       window, nr_started, expected);
+		ksft_print_msg("ticks per vCPU: min %u, median %u, max %u; per VM min %u\n",
+			       sorted[0], sorted[nr_started / 2], sorted[nr_started - 1], vm_min);
+		metric("ticks_min", sorted[0], "ticks");
+		metric("ticks_median", sorted[nr_started / 2], "ticks");
+		metric("ticks_max", sorted[nr_started - 1], "ticks");
+		metric("ticks_min_expected_ratio", expected > 0 ? sorted[0] / expected : 0, "x");
+		if (rss0 >= 0 && (rss1 = self_status("RssAnon:")) >= 0)
+			metric("user_kib_per_vm.running", (double)(rss1 - rss0) / nr_created, "KiB");
+		if (threads0 > 0 && threads1 > 0)
+			metric("threads_per_vm", (double)(threads1 - threads0) / nr_created, "threads");
+		if (s0.ok && s2.ok) {
+			metric("kmem_kib_per_vm.running", (double)(kmem_total(&s2) - kmem_total(&s0)) / nr_created, "KiB");
+			metric("kernelstack_kib_per_vm.running", (double)(s2.v[M_KSTACK] - s0.v[M_KSTACK]) / nr_created, "KiB");
+			metric("secpagetables_kib_per_vm.running", (double)(s2.v[M_SECPT] - s0.v[M_SECPT]) / nr_created, "KiB");
+			metric("memavailable_drop_kib_per_vm.running",
+			       (double)(s0.v[M_AVAIL] - s2.v[M_AVAIL]) / nr_created, "KiB");
+		}
+		free(sorted);
+
+		ksft_test_result(nr_started == nr_threads && !starved && !nr_errors && !stopped,
+				 "%u VMs (%u vCPUs) ran concurrently for %u s: %u vCPUs in %u VMs below %u ticks, %u errors\n",
+				 nr_started / vcpus_per_vm, nr_started, run_secs, starved, starved_vms,
+				 min_ticks, nr_errors);
+	}
+
+	/* Phase 3: stop and destroy. */
+	t0 = now_ns();
+	stop_flag = 1;
+	for (r = 0; r < 100 && __atomic_load_n(&nr_done, __ATOMIC_RELAXED) < nr_started; r++) {
+		for (i = 0; i < nr_started; i++)
+			if (!__atomic_load_n(&vcpus[i].done, __ATOMIC_ACQUIRE))
+				pthread_kill(vcpus[i].thread, SIGUSR1);
+		usleep(20 * 1000);
+	}
+	for (i = 0; i < nr_started; i++)
+		pthread_join(vcpus[i].thread, NULL);
+	metric("stop_ms", (now_ns() - t0) / 1e6, "ms");
+	for (i = 0; i < total_vcpus; i++) {
+		if (vcpus[i].run)
+			munmap(vcpus[i].run, run_mmap_size);
+		if (vcpus[i].fd >= 0)
+			close(vcpus[i].fd);
+	}
+	for (i = 0; i < nr_vms; i++)
+		if (vm_fds[i] >= 0)
+			close(vm_fds[i]);
+	t_destroy = now_ns() - t0;
+	metric("destroy_ms", t_destroy / 1e6, "ms");
+	/* VM teardown finishes asynchronously (RCU, workqueues). */
+	sleep(2);
+	s3 = snapshot();
+	if (s0.ok && s3.ok)
+		ksft_print_msg("kernel memory not returned 2 s after teardown: %.1f KiB per VM\n",
+			       (double)(kmem_total(&s3) - kmem_total(&s0)) / nr_created);
+	ksft_finished();
+}
