@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvmclock_churn - kvmclock update work while one vCPU of a big VM moves
+ * between host CPUs.
+ *
+ * A VM with N vCPUs (KVMCLOCK_VCPUS, default 1024 or KVM_CAP_MAX_VCPUS if
+ * lower) enables kvmclock on every vCPU: each writes MSR_KVM_SYSTEM_TIME_NEW
+ * with its own pvclock area.  vCPUs 0..R-1 (KVMCLOCK_READERS, default 2) then
+ * read kvmclock in a loop; the others halt with interrupts off (an idle vCPU),
+ * or read as well with KVMCLOCK_OTHERS=spin.  The host moves vCPU 0's thread
+ * between two host CPUs M times (KVMCLOCK_MIGRATIONS, default 20), one event
+ * every KVMCLOCK_INTERVAL_MS (150, more than KVM's 100 ms fan-out delay so
+ * that every event can cost a fan-out of its own); with KVMCLOCK_REWRITE=1
+ * (default) vCPU 0 also rewrites its MSR_KVM_SYSTEM_TIME_NEW at every event,
+ * as a guest does on resume or CPU hotplug.
+ *
+ * Both kinds of VM are run (KVMCLOCK_MODES, default "master,nomaster"):
+ *   master    the VM uses KVM's master clock (KVM_GET_CLOCK reports
+ *             KVM_CLOCK_TSC_STABLE); needs a TSC-based host clocksource,
+ *             SKIP otherwise;
+ *   nomaster  the master clock is forced off by writing vCPU 1's TSC far from
+ *             the others from user space (its TSCs no longer match).
+ *
+ * Counted per event, on any kernel:
+ *   pvclock_writes  updates of the guest's pvclock areas (the version field
+ *                   of each area advances by 2 per update);
+ *   wakeups         halted vCPUs woken (vCPU stat halt_wakeup);
+ * and where the kernel has them (kvm-scale patch "Count kvmclock updates"):
+ *   clock_updates   vCPU stat, serviced clock update requests;
+ *   clock_fanouts, masterclock_updates   VM stats.
+ * Plus the setup time and master clock updates until all N vCPUs have
+ * enabled kvmclock (stock: one VM-wide master clock update per vCPU).
+ *
+ * Checked in the guest: each reader's kvmclock never goes backwards, and no
+ * reader reads a value below one that another reader published before
+ * (cross-vCPU consistency).  With the master clock (PVCLOCK_TSC_STABLE_BIT)
+ * both must hold exactly; without it KVM only bounds the divergence (the
+ * guest kernel then enforces monotonicity itself), so the largest step back
+ * must stay under KVMCLOCK_MAX_SKEW_US (1000).
+ *
+ * Where the kernel has the stats above (it claims the kvm-scale fixes), the
+ * test also asserts: with a master clock at most 2 pvclock writes and no
+ * wake-up per event; without one no wake-ups of halted vCPUs; and at most
+ * 8 master clock updates while the N vCPUs come up.  On other kernels the
+ * figures are reported only.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <asm/kvm_para.h>
+#include <asm/pvclock.h>
+#include <asm/pvclock-abi.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "kselftest.h"
+
+#define MAX_VCPUS	16384
+#define MAX_READERS	64
+
+struct churn_shared {
+	uint64_t stop;
+	uint64_t rewrite_req;		/* host: event number */
+	uint64_t rewrite_done;		/* vCPU 0: last event handled */
+	uint64_t enabled;		/* vCPUs that enabled kvmclock */
+	uint64_t max_ns;		/* largest value a reader published */
+	uint64_t own_back[MAX_READERS];
+	uint64_t cross_back[MAX_READERS];
+	uint64_t max_back_ns[MAX_READERS];
+	uint64_t reads[MAX_READERS];
+	uint64_t stable[MAX_READERS];	/* PVCLOCK_TSC_STABLE_BIT seen */
+};
+
+static uint32_t guest_readers;
+static bool guest_others_spin;
+
+static uint64_t guest_read_clock(struct pvclock_vcpu_time_info *pvti, bool *stable)
+{
+	uint32_t version;
+	uint64_t ns;
+	uint8_t flags;
+
+	do {
+		version = READ_ONCE(pvti->version);
+		asm volatile("lfence" ::: "memory");
+		ns = __pvclock_read_cycles(pvti, rdtsc());
+		flags = READ_ONCE(pvti->flags);
+		asm volatile("lfence" ::: "memory");
+	} while ((version & 1) || version != READ_ONCE(pvti->version));
+	*stable = flags & PVCLOCK_TSC_STABLE_BIT;
+	return ns;
+}
+
+static void guest_code(uint64_t idx, uint64_t pvti_gpa, uint64_t pvti_gva,
+		       struct churn_shared *sh)
+{
+	struct pvclock_vcpu_time_info *pvti =
+		(struct pvclock_vcpu_time_info *)pvti_gva + idx;
+	uint64_t my_pa = pvti_gpa + idx * sizeof(*pvti);
+	uint64_t last = 0, floor, t, cur;
+	bool reader = idx < guest_readers, stable;
+	uint32_t r = reader ? idx : 0;
+
+	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, my_pa | KVM_MSR_ENABLED);
+	t = guest_read_clock(pvti, &stable);
+	__atomic_fetch_add(&sh->enabled, 1, __ATOMIC_SEQ_CST);
+
+	if (!reader && !guest_others_spin) {
+		/* An idle vCPU: only a signal to its thread ends this. */
+		for (;;)
+			asm volatile("cli; hlt" ::: "memory");
+	}
+
+	while (!READ_ONCE(sh->stop)) {
+		if (idx == 0 && READ_ONCE(sh->rewrite_req) != sh->rewrite_done) {
+			wrmsr(MSR_KVM_SYSTEM_TIME_NEW, my_pa | KVM_MSR_ENABLED);
+			WRITE_ONCE(sh->rewrite_done, READ_ONCE(sh->rewrite_req));
+		}
+		floor = __atomic_load_n(&sh->max_ns, __ATOMIC_ACQUIRE);
+		t = guest_read_clock(pvti, &stable);
+		if (!reader)
+			continue;
+		if (t < last) {
+			sh->own_back[r]++;
+			if (last - t > sh->max_back_ns[r])
+				sh->max_back_ns[r] = last - t;
+		}
+		if (t < floor) {
+			sh->cross_back[r]++;
+			if (floor - t > sh->max_back_ns[r])
+				sh->max_back_ns[r] = floor - t;
+		}
+		if (stable)
+			sh->stable[r]++;
+		last = t;
+		cur = floor;
+		while (cur < t &&
+		       !__atomic_compare_exchange_n(&sh->max_ns, &cur, t, false,
+						    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
+		sh->reads[r]++;
+	}
+	GUEST_DONE();
+}
+
+static struct kvm_vm *vm;
+static struct kvm_vcpu **vcpus;
+static pthread_t *threads;
+static int *stats_fds;
+static unsigned int nr_vcpus;
+static struct churn_shared *sh;
+static struct pvclock_vcpu_time_info *pvti_hva;
+static volatile int stopping;
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct ucall uc;
+	int r;
+
+	for (;;) {
+		r = __vcpu_run(vcpu);
+		if (r < 0 && errno == EINTR) {
+			if (stopping)
+				return NULL;
+			continue;
+		}
+		TEST_ASSERT(!r, "KVM_RUN failed: %s", strerror(errno));
+		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_DONE:
+			return NULL;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+			break;
+		default:
+			TEST_FAIL("unexpected ucall %lu", uc.cmd);
+		}
+	}
+}
+
+static void sig_nop(int sig)
+{
+}
+
+/* Offsets of the stats we read; -1 where this kernel lacks one. */
+enum { S_HALT_WAKEUP, S_CLOCK_UPDATES, NR_VCPU_STATS };
+static const char * const vcpu_stat_names[NR_VCPU_STATS] = {
+	"halt_wakeup", "clock_updates",
+};
+static off_t vcpu_stat_off[NR_VCPU_STATS];
+
+enum { S_CLOCK_FANOUTS, S_MASTERCLOCK_UPDATES, NR_VM_STATS };
+static const char * const vm_stat_names[NR_VM_STATS] = {
+	"clock_fanouts", "masterclock_updates",
+};
+static off_t vm_stat_off[NR_VM_STATS];
+static int vm_stats_fd;
+
+static void find_stats(int fd, const char * const *names, off_t *off, int n)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	int i, j;
+
+	for (j = 0; j < n; j++)
+		off[j] = -1;
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		for (j = 0; j < n; j++)
+			if (!strcmp(d->name, names[j]))
+				off[j] = header.data_offset + d->offset;
+	}
+	free(descs);
+}
+
+static uint64_t read_stat(int fd, off_t off)
+{
+	uint64_t v;
+
+	TEST_ASSERT(pread(fd, &v, sizeof(v), off) == sizeof(v), "pread(stats)");
+	return v;
+}
+
+struct snap {
+	uint64_t versions;
+	uint64_t vcpu[NR_VCPU_STATS];
+	uint64_t vmst[NR_VM_STATS];
+};
+
+static void snapshot(struct snap *s)
+{
+	unsigned int i;
+	int j;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < nr_vcpus; i++) {
+		s->versions += READ_ONCE(pvti_hva[i].version) / 2;
+		for (j = 0; j < NR_VCPU_STATS; j++)
+			if (vcpu_stat_off[j] >= 0)
+				s->vcpu[j] += read_stat(stats_fds[i], vcpu_stat_off[j]);
+	}
+	for (j = 0; j < NR_VM_STATS; j++)
+		if (vm_stat_off[j] >= 0)
+			s->vmst[j] = read_stat(vm_stats_fd, vm_stat_off[j]);
+}
+
+static unsigned long env_ulong(const char *name, unsigned long def)
+{
+	const char *e = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!e || !*e)
+		return def;
+	v = strtoul(e, &end, 0);
+	if (*end)
+		ksft_exit_fail_msg("%s=%s is not a number\n", name, e);
+	return v;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void metric(const char *mode, const char *key, double v, const char *unit)
+{
+	ksft_print_msg("metric kvmclock_churn.%s.%s %.2f %s\n", mode, key, v, unit);
+}
+
+static void pin(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	TEST_ASSERT(!pthread_setaffinity_np(t, sizeof(set), &set),
+		    "pthread_setaffinity_np(cpu %d)", cpu);
+}
+
+static void clocksource(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+
+	snprintf(buf, len, "unknown");
+	if (f) {
+		if (fgets(buf, len, f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+	}
+}
+
+/* Returns false (and reports SKIP) when the mode is not available. */
+static bool run_mode(const char *mode, bool master, unsigned long events,
+		     unsigned long interval_ms, bool rewrite, uint32_t readers,
+		     int cpu_a, int cpu_b, double max_skew_us)
+{
+	struct kvm_clock_data clock = {};
+	struct snap s0, s1, s2;
+	double t0, t_up, per;
+	vm_vaddr_t pvti_gva, sh_gva;
+	uint64_t own = 0, cross = 0, maxback = 0, reads = 0, stable = 0;
+	pthread_attr_t attr;
+	bool have_stats, is_stable;
+	unsigned int i;
+	unsigned long e;
+	char cs[64];
+	int j;
+
+	t0 = now_s();
+	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
+	pvti_gva = vm_vaddr_alloc(vm, nr_vcpus * sizeof(*pvti_hva), KVM_UTIL_MIN_VADDR);
+	pvti_hva = addr_gva2hva(vm, pvti_gva);
+	memset(pvti_hva, 0, nr_vcpus * sizeof(*pvti_hva));
+	sh_gva = vm_vaddr_alloc(vm, sizeof(*sh), KVM_UTIL_MIN_VADDR);
+	sh = addr_gva2hva(vm, sh_gva);
+	memset(sh, 0, sizeof(*sh));
+	sync_global_to_guest(vm, guest_readers);
+	sync_global_to_guest(vm, guest_others_spin);
+	for (i = 0; i < nr_vcpus; i++)
+		vcpu_args_set(vcpus[i], 4, (uint64_t)i, addr_gva2gpa(vm, pvti_gva),
+			      pvti_gva, sh_gva);
+	if (!master) {
+		/* A TSC far from the others: the vCPUs' TSCs no longer match. */
+		vcpu_set_msr(vcpus[1], MSR_IA32_TSC, 1ull << 42);
+	}
+
+	/* KVM_GET_STATS_FD takes the vCPU mutex: open before KVM_RUN. */
+	for (i = 0; i < nr_vcpus; i++)
+		stats_fds[i] = vcpu_get_stats_fd(vcpus[i]);
+	find_stats(stats_fds[0], vcpu_stat_names, vcpu_stat_off, NR_VCPU_STATS);
+	vm_stats_fd = vm_get_stats_fd(vm);
+	find_stats(vm_stats_fd, vm_stat_names, vm_stat_off, NR_VM_STATS);
+	have_stats = vcpu_stat_off[S_CLOCK_UPDATES] >= 0 &&
+		     vm_stat_off[S_MASTERCLOCK_UPDATES] >= 0;
+	snapshot(&s0);
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	for (i = 0; i < nr_vcpus; i++)
+		TEST_ASSERT(!pthread_create(&threads[i], &attr, vcpu_thread, vcpus[i]),
+			    "pthread_create(vCPU %u)", i);
+	pin(threads[0], cpu_a);
+
+	while (READ_ONCE(sh->enabled) < nr_vcpus) {
+		TEST_ASSERT(now_s() - t0 < 1800, "only %lu of %u vCPUs enabled kvmclock in 30 min",
+			    (unsigned long)READ_ONCE(sh->enabled), nr_vcpus);
+		usleep(10000);
+	}
+	t_up = now_s() - t0;
+	usleep(300 * 1000);	/* let the start-up fan-outs finish */
+	snapshot(&s1);
+
+	vm_ioctl(vm, KVM_GET_CLOCK, &clock);
+	is_stable = clock.flags & KVM_CLOCK_TSC_STABLE;
+	clocksource(cs, sizeof(cs));
+	ksft_print_msg("%s: %u vCPUs up in %.2f s, host clocksource %s, KVM_GET_CLOCK flags 0x%x (%s)\n",
+		       mode, nr_vcpus, t_up, cs, clock.flags,
+		       is_stable ? "master clock" : "no master clock");
+
+	if (is_stable == master) {
+		for (e = 1; e <= events; e++) {
+			pin(threads[0], e & 1 ? cpu_b : cpu_a);
+			if (rewrite)
+				WRITE_ONCE(sh->rewrite_req, e);
+			usleep(interval_ms * 1000);
+		}
+		usleep(300 * 1000);	/* the last fan-out */
+	}
+	snapshot(&s2);
+
+	stopping = 1;
+	WRITE_ONCE(sh->stop, 1);
+	for (i = 0; i < nr_vcpus; i++)
+		pthread_kill(threads[i], SIGUSR1);
+	for (i = 0; i < nr_vcpus; i++)
+		pthread_join(threads[i], NULL);
+	stopping = 0;
+	for (i = 0; i < nr_vcpus; i++)
+		close(stats_fds[i]);
+	close(vm_stats_fd);
+
+	for (j = 0; j < (int)readers; j++) {
+		own += sh->own_back[j];
+		cross += sh->cross_back[j];
+		reads += sh->reads[j];
+		stable += sh->stable[j];
+		if (sh->max_back_ns[j] > maxback)
+			maxback = sh->max_back_ns[j];
+	}
+	if (rewrite && is_stable == master)
+		TEST_ASSERT(sh->rewrite_done == events, "vCPU 0 handled %lu of %lu MSR rewrites",
+			    (unsigned long)sh->rewrite_done, events);
+	kvm_vm_free(vm);
+
+	if (is_stable != master) {
+		ksft_test_result_skip("%s: KVM_GET_CLOCK says %s (host clocksource %s)\n",
+				      mode, is_stable ? "master clock" : "no master clock", cs);
+		ksft_test_result_skip("%s: clock update work\n", mode);
+		return false;
+	}
+
+	per = (double)(s2.versions - s1.versions) / events;
+	metric(mode, "vcpus", nr_vcpus, "vcpus");
+	metric(mode, "setup_s", t_up, "s");
+	metric(mode, "pvclock_writes_per_event", per, "writes");
+	metric(mode, "wakeups_per_event",
+	       (double)(s2.vcpu[S_HALT_WAKEUP] - s1.vcpu[S_HALT_WAKEUP]) / events, "wakeups");
+	metric(mode, "pvclock_writes_setup", s1.versions - s0.versions, "writes");
+	metric(mode, "wakeups_setup", s1.vcpu[S_HALT_WAKEUP] - s0.vcpu[S_HALT_WAKEUP], "wakeups");
+	if (have_stats) {
+		metric(mode, "clock_updates_per_event",
+		       (double)(s2.vcpu[S_CLOCK_UPDATES] - s1.vcpu[S_CLOCK_UPDATES]) / events,
+		       "updates");
+		metric(mode, "clock_fanouts_per_event",
+		       (double)(s2.vmst[S_CLOCK_FANOUTS] - s1.vmst[S_CLOCK_FANOUTS]) / events,
+		       "fanouts");
+		metric(mode, "masterclock_updates_setup",
+		       s1.vmst[S_MASTERCLOCK_UPDATES] - s0.vmst[S_MASTERCLOCK_UPDATES], "updates");
+		metric(mode, "masterclock_updates_per_event",
+		       (double)(s2.vmst[S_MASTERCLOCK_UPDATES] - s1.vmst[S_MASTERCLOCK_UPDATES]) /
+		       events, "updates");
+	}
+	metric(mode, "reads", reads, "reads");
+	metric(mode, "backwards_own", own, "steps");
+	metric(mode, "backwards_cross", cross, "steps");
+	metric(mode, "max_backwards_ns", maxback, "ns");
+	ksft_print_msg("%s: %lu events, %.2f pvclock writes and %.2f wake-ups per event; %lu reads, %lu/%lu steps back (own/cross, max %lu ns), stable bit in %lu reads\n",
+		       mode, events, per,
+		       (double)(s2.vcpu[S_HALT_WAKEUP] - s1.vcpu[S_HALT_WAKEUP]) / events,
+		       (unsigned long)reads, (unsigned long)own, (unsigned long)cross,
+		       (unsigned long)maxback, (unsigned long)stable);
+
+	if (master)
+		ksft_test_result(reads > 0 && !own && !cross,
+				 "%s: kvmclock monotonic and consistent across vCPUs (%lu reads)\n",
+				 mode, (unsigned long)reads);
+	else
+		ksft_test_result(reads > 0 && maxback <= max_skew_us * 1000,
+				 "%s: kvmclock steps back at most %lu ns (bound %.0f us, %lu reads)\n",
+				 mode, (unsigned long)maxback, max_skew_us, (unsigned long)reads);
+
+	if (!have_stats) {
+		ksft_test_result_skip("%s: clock update work per event reported only (kernel without clock_updates stats)\n",
+				      mode);
+	} else if (master) {
+		uint64_t mc = s1.vmst[S_MASTERCLOCK_UPDATES] - s0.vmst[S_MASTERCLOCK_UPDATES];
+		uint64_t wk = s2.vcpu[S_HALT_WAKEUP] - s1.vcpu[S_HALT_WAKEUP];
+
+		ksft_test_result(per <= 2 && wk < events && mc <= 8,
+				 "%s: %.2f pvclock writes (<= 2) and %lu wake-ups per %lu events, %lu master clock updates for %u vCPUs (<= 8)\n",
+				 mode, per, (unsigned long)wk, events, (unsigned long)mc, nr_vcpus);
+	} else {
+		uint64_t wk = s2.vcpu[S_HALT_WAKEUP] - s1.vcpu[S_HALT_WAKEUP];
+
+		ksft_test_result(guest_others_spin || wk < events,
+				 "%s: %lu wake-ups of halted vCPUs in %lu events\n",
+				 mode, (unsigned long)wk, events);
+	}
+	return true;
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned long events, interval_ms, max_vcpus;
+	const char *modes, *others;
+	int cpu_a = -1, cpu_b = -1, i, nmodes = 0;
+	bool rewrite, do_master, do_nomaster;
+	double max_skew_us;
+	struct sigaction sa = {};
+	struct rlimit rl;
+	cpu_set_t set;
+	uint32_t readers;
+
+	ksft_print_header();
+	if (access(KVM_DEV_PATH, R_OK | W_OK))
+		ksft_exit_skip("%s not available: %s\n", KVM_DEV_PATH, strerror(errno));
+	if (!kvm_has_cap(KVM_CAP_ADJUST_CLOCK))
+		ksft_exit_skip("KVM_CAP_ADJUST_CLOCK not available\n");
+
+	max_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
+	nr_vcpus = env_ulong("KVMCLOCK_VCPUS", max_vcpus < 1024 ? max_vcpus : 1024);
+	events = env_ulong("KVMCLOCK_MIGRATIONS", 20);
+	interval_ms = env_ulong("KVMCLOCK_INTERVAL_MS", 150);
+	rewrite = env_ulong("KVMCLOCK_REWRITE", 1);
+	readers = env_ulong("KVMCLOCK_READERS", 2);
+	max_skew_us = env_ulong("KVMCLOCK_MAX_SKEW_US", 1000);
+	modes = getenv("KVMCLOCK_MODES");
+	if (!modes || !*modes)
+		modes = "master,nomaster";
+	do_master = strstr(modes, "master") == modes || strstr(modes, ",master");
+	do_nomaster = strstr(modes, "nomaster");
+	if (!do_master && !do_nomaster)
+		ksft_exit_fail_msg("KVMCLOCK_MODES=%s: want master and/or nomaster\n", modes);
+	others = getenv("KVMCLOCK_OTHERS");
+	if (!others || !*others || !strcmp(others, "halt"))
+		guest_others_spin = false;
+	else if (!strcmp(others, "spin"))
+		guest_others_spin = true;
+	else
+		ksft_exit_fail_msg("KVMCLOCK_OTHERS=%s: want halt or spin\n", others);
+
+	if (nr_vcpus < 2 || nr_vcpus > MAX_VCPUS || nr_vcpus > max_vcpus)
+		ksft_exit_fail_msg("KVMCLOCK_VCPUS=%u: want 2..%lu\n", nr_vcpus,
+				   max_vcpus < MAX_VCPUS ? max_vcpus : MAX_VCPUS);
+	if (!readers || readers > MAX_READERS || readers > nr_vcpus)
+		ksft_exit_fail_msg("KVMCLOCK_READERS=%u: want 1..%d and <= vCPUs\n",
+				   readers, MAX_READERS);
+	if (!events || !interval_ms)
+		ksft_exit_fail_msg("KVMCLOCK_MIGRATIONS and KVMCLOCK_INTERVAL_MS must be > 0\n");
+	guest_readers = readers;
+
+	TEST_ASSERT(!sched_getaffinity(0, sizeof(set), &set), "sched_getaffinity");
+	for (i = 0; i < CPU_SETSIZE && cpu_b < 0; i++) {
+		if (!CPU_ISSET(i, &set))
+			continue;
+		if (cpu_a < 0)
+			cpu_a = i;
+		else
+			cpu_b = i;
+	}
+	if (cpu_b < 0)
+		ksft_exit_skip("needs 2 host CPUs to move a vCPU between\n");
+
+	/* A vCPU fd and a stats fd per vCPU. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 2 * nr_vcpus + 100) {
+		rl.rlim_cur = rl.rlim_max < 2 * nr_vcpus + 100 ? rl.rlim_max : 2 * nr_vcpus + 100;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	sa.sa_handler = sig_nop;
+	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: KVM_RUN returns EINTR */
+
+	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
+	threads = calloc(nr_vcpus, sizeof(*threads));
+	stats_fds = calloc(nr_vcpus, sizeof(*stats_fds));
+	TEST_ASSERT(vcpus && threads && stats_fds, "calloc");
+
+	ksft_set_plan(2 * (do_master + do_nomaster));
+	ksft_print_msg("%u vCPUs (%u reading kvmclock, the others %s), %lu events every %lu ms on CPUs %d/%d, MSR rewrite %s\n",
+		       nr_vcpus, readers, guest_others_spin ? "reading too" : "halted",
+		       events, interval_ms, cpu_a, cpu_b, rewrite ? "on" : "off");
+	if (do_master)
+		nmodes += run_mode("master", true, events, interval_ms, rewrite,
+				   readers, cpu_a, cpu_b, max_skew_us);
+	if (do_nomaster)
+		nmodes += run_mode("nomaster", false, events, interval_ms, rewrite,
+				   readers, cpu_a, cpu_b, max_skew_us);
+	if (!nmodes)
+		ksft_print_msg("no mode could be run\n");
+	ksft_finished();
+}
