@@ -32,6 +32,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "kselftest.h"
+#include "scale_util.h"
 
 #define PIO_BASE	0x4000
 #define PIO_PORTS	1024
@@ -47,21 +48,6 @@ struct sample {
 
 static struct sample samples[MAX_SAMPLES];
 static uint32_t nr_samples;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static unsigned long env_ul(const char *name, unsigned long def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoul(s, NULL, 0) : def;
-}
 
 static void guest_code(void)
 {
@@ -116,7 +102,7 @@ static double register_all(struct kvm_vm *vm, unsigned int n, int *fds)
 		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		TEST_ASSERT(fds[i] >= 0, "eventfd %u: %s", i, strerror(errno));
 	}
-	t0 = now();
+	t0 = scale_now_s();
 	for (j = 0; j < n; j++) {
 		i = (unsigned int)(((uint64_t)j * stride) % n);
 		describe(i, n, &io);
@@ -125,7 +111,7 @@ static double register_all(struct kvm_vm *vm, unsigned int n, int *fds)
 			    "KVM_IOEVENTFD %u (addr 0x%llx): %s", i,
 			    (unsigned long long)io.addr, strerror(errno));
 	}
-	return now() - t0;
+	return scale_now_s() - t0;
 }
 
 static unsigned int gcd(unsigned int a, unsigned int b)
@@ -157,8 +143,8 @@ int main(void)
 	if (access("/dev/kvm", R_OK | W_OK))
 		ksft_exit_skip("/dev/kvm: %s\n", strerror(errno));
 
-	want = n = env_ul("IOEVENTFD_N", 16384);
-	nr_samples = env_ul("IOEVENTFD_SAMPLES", 512);
+	want = n = scale_env_ulong("IOEVENTFD_N", 16384);
+	nr_samples = scale_env_ulong("IOEVENTFD_SAMPLES", 512);
 	if (nr_samples > MAX_SAMPLES)
 		nr_samples = MAX_SAMPLES;
 	if (!nr_samples)

@@ -36,6 +36,7 @@
 #include "processor.h"
 #include "apic.h"
 #include "kselftest.h"
+#include "scale_util.h"
 
 #ifndef KVM_CAP_IRQ_ROUTING_UPDATE
 #define KVM_CAP_IRQ_ROUTING_UPDATE 239
@@ -51,21 +52,6 @@
 
 static struct kvm_irq_routing *rt;
 static unsigned int max_routes;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static unsigned long env_ul(const char *name, unsigned long def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoul(s, NULL, 0) : def;
-}
 
 static void set_ioapic(struct kvm_irq_routing_entry *e, unsigned int gsi)
 {
@@ -167,11 +153,11 @@ static bool fire_and_check(struct kvm_vm *vm, int efd, unsigned int dest,
 {
 	volatile uint64_t *cnt = addr_gva2hva(vm, (vm_vaddr_t)&irq_count[dest][vector - VECTOR_BASE]);
 	uint64_t before = *cnt, one = 1;
-	double t0 = now();
+	double t0 = scale_now_s();
 
 	TEST_ASSERT(write(efd, &one, sizeof(one)) == sizeof(one), "eventfd write");
 	while (*cnt == before) {
-		if (now() - t0 > 10)
+		if (scale_now_s() - t0 > 10)
 			return false;
 		usleep(100);
 	}
@@ -394,9 +380,9 @@ int main(void)
 	max_routes = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING);
 	have_update = ioctl(kvm_fd, KVM_CHECK_EXTENSION,
 			    KVM_CAP_IRQ_ROUTING_UPDATE) > 0;
-	want_max = env_ul("IRQ_ROUTES_MAX", 65536);
-	n_onebyone = env_ul("IRQ_ROUTES_N", 4072);
-	step = env_ul("IRQ_ROUTES_STEP", 1024) ?: 1;
+	want_max = scale_env_ulong("IRQ_ROUTES_MAX", 65536);
+	n_onebyone = scale_env_ulong("IRQ_ROUTES_N", 4072);
+	step = scale_env_ulong("IRQ_ROUTES_STEP", 1024) ?: 1;
 	if (n_onebyone + NR_IOAPIC_GSIS > max_routes)
 		n_onebyone = max_routes - NR_IOAPIC_GSIS;
 	ksft_print_msg("KVM_CAP_IRQ_ROUTING %u, KVM_CAP_IRQ_ROUTING_UPDATE %s\n",
@@ -411,14 +397,14 @@ int main(void)
 	vm_fd = create_vm_fd(kvm_fd);
 	/* Like QEMU: append one entry to the array, push the whole array. */
 	n = fill_table(0, 0);
-	t0 = now();
+	t0 = scale_now_s();
 	for (i = 0; i <= n_onebyone; i++) {
 		if (i)
 			set_test_msi(&rt->entries[n], n, 0), n++;
 		r = set_routing(vm_fd, n, 0);
 		TEST_ASSERT(!r, "KVM_SET_GSI_ROUTING %u routes: %s", n, strerror(-r));
 	}
-	t = now() - t0;
+	t = scale_now_s() - t0;
 	ksft_print_msg("metric irq_routes.onebyone_%u_s %.3f s\n", n_onebyone, t);
 	ksft_test_result_pass("%u MSI routes added one by one (whole table per call): %.3f s\n",
 			      n_onebyone, t);
@@ -433,7 +419,7 @@ int main(void)
 	} else {
 		unsigned int total = max_routes - NR_IOAPIC_GSIS, mid;
 
-		t0 = now();
+		t0 = scale_now_s();
 		for (i = n_onebyone; i < total; ) {
 			i = i + step < total ? i + step : total;
 			for (; n < NR_IOAPIC_GSIS + i; n++)
@@ -442,20 +428,20 @@ int main(void)
 			TEST_ASSERT(!r, "KVM_SET_GSI_ROUTING %u routes: %s", n,
 				    strerror(-r));
 		}
-		t = now() - t0;
+		t = scale_now_s() - t0;
 		ksft_print_msg("metric irq_routes.max_routes %u routes\n", n);
 		ksft_print_msg("grew %u -> %u routes, %u per call: %.3f s\n",
 			       n_onebyone + NR_IOAPIC_GSIS, n, step, t);
 		/* Change one entry in the middle, then change it back. */
 		mid = total / 2;
-		t0 = now();
+		t0 = scale_now_s();
 		for (i = 0; i < 10; i++) {
 			set_test_msi(&rt->entries[NR_IOAPIC_GSIS + mid],
 				     NR_IOAPIC_GSIS + mid, i + 1);
 			r = set_routing(vm_fd, n, 0);
 			TEST_ASSERT(!r, "KVM_SET_GSI_ROUTING: %s", strerror(-r));
 		}
-		t = (now() - t0) / 10;
+		t = (scale_now_s() - t0) / 10;
 		ksft_print_msg("metric irq_routes.change1_of_%u_ms %.3f ms\n", n, t * 1e3);
 		ksft_test_result_pass("%u routes in one table; changing 1 of them (whole table): %.3f ms per call\n",
 				      n, t * 1e3);
@@ -471,25 +457,25 @@ int main(void)
 		vm_fd = create_vm_fd(kvm_fd);
 		n = fill_table(0, 0);
 		TEST_ASSERT(!set_routing(vm_fd, n, 0), "initial table");
-		t0 = now();
+		t0 = scale_now_s();
 		for (i = 0; i < total; i++) {
 			set_test_msi(&rt->entries[0], NR_IOAPIC_GSIS + i, 0);
 			r = set_routing(vm_fd, 1, KVM_IRQ_ROUTING_F_UPDATE);
 			TEST_ASSERT(!r, "update GSI %u: %s", NR_IOAPIC_GSIS + i,
 				    strerror(-r));
 		}
-		t = now() - t0;
+		t = scale_now_s() - t0;
 		ksft_print_msg("metric irq_routes.update_onebyone_%u_s %.3f s\n",
 			       max_routes, t);
 		/* Change one, delete one, re-add it. */
-		t0 = now();
+		t0 = scale_now_s();
 		for (i = 0; i < 10; i++) {
 			set_test_msi(&rt->entries[0], max_routes / 2, i + 1);
 			r = set_routing(vm_fd, 1, KVM_IRQ_ROUTING_F_UPDATE);
 			TEST_ASSERT(!r, "update: %s", strerror(-r));
 		}
 		ksft_print_msg("metric irq_routes.update_change1_ms %.3f ms\n",
-			       (now() - t0) * 1e3 / 10);
+			       (scale_now_s() - t0) * 1e3 / 10);
 		memset(&rt->entries[0], 0, sizeof(rt->entries[0]));
 		rt->entries[0].gsi = max_routes - 1;
 		r = set_routing(vm_fd, 1, KVM_IRQ_ROUTING_F_UPDATE | KVM_IRQ_ROUTING_F_DELETE);

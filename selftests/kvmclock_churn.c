@@ -64,6 +64,7 @@
 #include "processor.h"
 #include "ucall_common.h"
 #include "kselftest.h"
+#include "scale_util.h"
 
 #define MAX_VCPUS	16384
 #define MAX_READERS	64
@@ -257,28 +258,6 @@ static void snapshot(struct snap *s)
 			s->vmst[j] = read_stat(vm_stats_fd, vm_stat_off[j]);
 }
 
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *e = getenv(name);
-	char *end;
-	unsigned long v;
-
-	if (!e || !*e)
-		return def;
-	v = strtoul(e, &end, 0);
-	if (*end)
-		ksft_exit_fail_msg("%s=%s is not a number\n", name, e);
-	return v;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void metric(const char *mode, const char *key, double v, const char *unit)
 {
 	ksft_print_msg("metric kvmclock_churn.%s.%s %.2f %s\n", mode, key, v, unit);
@@ -323,7 +302,7 @@ static bool run_mode(const char *mode, bool master, unsigned long events,
 	char cs[64];
 	int j;
 
-	t0 = now_s();
+	t0 = scale_now_s();
 	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
 	pvti_gva = vm_vaddr_alloc(vm, nr_vcpus * sizeof(*pvti_hva), KVM_UTIL_MIN_VADDR);
 	pvti_hva = addr_gva2hva(vm, pvti_gva);
@@ -359,11 +338,11 @@ static bool run_mode(const char *mode, bool master, unsigned long events,
 	pin(threads[0], cpu_a);
 
 	while (READ_ONCE(sh->enabled) < nr_vcpus) {
-		TEST_ASSERT(now_s() - t0 < 1800, "only %lu of %u vCPUs enabled kvmclock in 30 min",
+		TEST_ASSERT(scale_now_s() - t0 < 1800, "only %lu of %u vCPUs enabled kvmclock in 30 min",
 			    (unsigned long)READ_ONCE(sh->enabled), nr_vcpus);
 		usleep(10000);
 	}
-	t_up = now_s() - t0;
+	t_up = scale_now_s() - t0;
 	usleep(300 * 1000);	/* let the start-up fan-outs finish */
 	snapshot(&s1);
 
@@ -484,7 +463,6 @@ int main(int argc, char *argv[])
 	bool rewrite, do_master, do_nomaster;
 	double max_skew_us;
 	struct sigaction sa = {};
-	struct rlimit rl;
 	cpu_set_t set;
 	uint32_t readers;
 
@@ -495,12 +473,12 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("KVM_CAP_ADJUST_CLOCK not available\n");
 
 	max_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
-	nr_vcpus = env_ulong("KVMCLOCK_VCPUS", max_vcpus < 1024 ? max_vcpus : 1024);
-	events = env_ulong("KVMCLOCK_MIGRATIONS", 20);
-	interval_ms = env_ulong("KVMCLOCK_INTERVAL_MS", 150);
-	rewrite = env_ulong("KVMCLOCK_REWRITE", 1);
-	readers = env_ulong("KVMCLOCK_READERS", 2);
-	max_skew_us = env_ulong("KVMCLOCK_MAX_SKEW_US", 5000);
+	nr_vcpus = scale_env_ulong("KVMCLOCK_VCPUS", max_vcpus < 1024 ? max_vcpus : 1024);
+	events = scale_env_ulong("KVMCLOCK_MIGRATIONS", 20);
+	interval_ms = scale_env_ulong("KVMCLOCK_INTERVAL_MS", 150);
+	rewrite = scale_env_ulong("KVMCLOCK_REWRITE", 1);
+	readers = scale_env_ulong("KVMCLOCK_READERS", 2);
+	max_skew_us = scale_env_ulong("KVMCLOCK_MAX_SKEW_US", 5000);
 	modes = getenv("KVMCLOCK_MODES");
 	if (!modes || !*modes)
 		modes = "master,nomaster";
@@ -539,10 +517,7 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("needs 2 host CPUs to move a vCPU between\n");
 
 	/* A vCPU fd and a stats fd per vCPU. */
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 2 * nr_vcpus + 100) {
-		rl.rlim_cur = rl.rlim_max < 2 * nr_vcpus + 100 ? rl.rlim_max : 2 * nr_vcpus + 100;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	scale_raise_nofile(2 * nr_vcpus + 100);
 	sa.sa_handler = sig_nop;
 	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: KVM_RUN returns EINTR */
 

@@ -63,6 +63,7 @@
 #include "hyperv.h"
 #include "ucall_common.h"
 #include "kselftest.h"
+#include "scale_util.h"
 
 #define MAX_VCPUS_PER_VM	512
 #define MAX_VMS			64
@@ -443,20 +444,6 @@ static long get_interval(void)
 	return v;
 }
 
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *e = getenv(name);
-	char *end;
-	unsigned long v;
-
-	if (!e || !*e)
-		return def;
-	v = strtoul(e, &end, 0);
-	if (*end)
-		ksft_exit_fail_msg("%s=%s is not a number\n", name, e);
-	return v;
-}
-
 static int online_cpus(void)
 {
 	cpu_set_t set;
@@ -479,7 +466,6 @@ int main(int argc, char *argv[])
 	bool have_hv;
 	int ncpus, mode;
 	unsigned int v, c, i, r;
-	struct rlimit rl;
 	char *end;
 
 	ksft_print_header();
@@ -500,11 +486,11 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("LHP_MODE=hv needs KVM_CAP_HYPERV_CPUID (CONFIG_KVM_HYPERV)\n");
 
 	ncpus = online_cpus();
-	nr_vms = env_ulong("LHP_VMS", 2);
-	overcommit = env_ulong("LHP_OVERCOMMIT", 4);
-	secs = env_ulong("LHP_SECONDS", 10);
-	warmup = env_ulong("LHP_WARMUP", 1);
-	vcpus_per_vm = env_ulong("LHP_VCPUS", 0);
+	nr_vms = scale_env_ulong("LHP_VMS", 2);
+	overcommit = scale_env_ulong("LHP_OVERCOMMIT", 4);
+	secs = scale_env_ulong("LHP_SECONDS", 10);
+	warmup = scale_env_ulong("LHP_WARMUP", 1);
+	vcpus_per_vm = scale_env_ulong("LHP_VCPUS", 0);
 	if (!nr_vms || nr_vms > MAX_VMS)
 		ksft_exit_fail_msg("LHP_VMS must be 1..%d\n", MAX_VMS);
 	if (!vcpus_per_vm)
@@ -517,21 +503,18 @@ int main(int argc, char *argv[])
 	total = nr_vms * vcpus_per_vm;
 
 	/* One thread and a few fds per vCPU. */
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < total * 4 + 100) {
-		rl.rlim_cur = rl.rlim_max < total * 4 + 100 ? rl.rlim_max : total * 4 + 100;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	scale_raise_nofile(total * 4 + 100);
 
 	guest_mode = mode;
 	guest_is_amd = host_cpu_is_amd;
-	guest_spin_threshold = env_ulong("LHP_SPIN_THRESHOLD", 0xfff);
-	guest_cs_loops = env_ulong("LHP_CS_LOOPS", 64);
-	guest_ncs_loops = env_ulong("LHP_NCS_LOOPS", 256);
+	guest_spin_threshold = scale_env_ulong("LHP_SPIN_THRESHOLD", 0xfff);
+	guest_cs_loops = scale_env_ulong("LHP_CS_LOOPS", 64);
+	guest_ncs_loops = scale_env_ulong("LHP_NCS_LOOPS", 256);
 	if (!guest_spin_threshold)
 		guest_spin_threshold = 1;
 
 	old_interval = get_interval();
-	rounds = env_ulong("LHP_ROUNDS", 3);
+	rounds = scale_env_ulong("LHP_ROUNDS", 3);
 	e = getenv("LHP_SWEEP");
 	while (e && *e && nr_sweep < MAX_SWEEP) {
 		sweep[nr_sweep++] = strtoul(e, &end, 0);
