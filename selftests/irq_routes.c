@@ -16,10 +16,12 @@
  *    all KVM_CAP_IRQ_ROUTING routes added one per call, change and delete.
  *    Metric irq_routes.update_onebyone_<max>_s.
  * 4. irqfds on the highest GSIs deliver MSIs to the vCPU and vector their
- *    routes name, before and after the routes are changed by either ABI.
+ *    routes name, before and after the routes are changed by either ABI,
+ *    reordered, removed (the irqfd goes quiet) and added back.
  * 5. Bad input: nr above the limit, duplicate GSI, bad flags, GSI beyond the
- *    limit, bad update/delete entries, too many routes: clean errno, and the
- *    table still works afterwards (step 4 runs after it).
+ *    limit, entries that run into an unmapped page, bad update/delete
+ *    entries, too many routes: clean errno, and the table still works
+ *    afterwards (step 4 runs after it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,7 +167,30 @@ static bool fire_and_check(struct kvm_vm *vm, int efd, unsigned int dest,
 	return true;
 }
 
+/* Fire an irqfd whose GSI has no route: nothing may arrive in 300 ms. */
+static bool fire_and_check_none(struct kvm_vm *vm, int efd)
+{
+	volatile uint64_t *cnt = addr_gva2hva(vm, (vm_vaddr_t)&irq_count[0][0]);
+	uint64_t before = 0, after = 0, one = 1;
+	unsigned int i;
+
+	for (i = 0; i < NR_VCPUS * 64; i++)
+		before += cnt[i];
+	TEST_ASSERT(write(efd, &one, sizeof(one)) == sizeof(one), "eventfd write");
+	usleep(300000);
+	for (i = 0; i < NR_VCPUS * 64; i++)
+		after += cnt[i];
+	return after == before;
+}
+
 #define NR_IRQFDS 8
+
+/* Retargeted route of irqfd GSI @gsi: the other vCPU, vector + @salt. */
+static void set_moved_msi(struct kvm_irq_routing_entry *e, unsigned int gsi,
+			  unsigned int salt)
+{
+	set_msi(e, gsi, (gsi + 1) % NR_VCPUS, VECTOR_BASE + (gsi + salt) % 64);
+}
 
 static void test_irqfd_high_gsis(bool have_update)
 {
@@ -212,12 +238,39 @@ static void test_irqfd_high_gsis(bool have_update)
 	/* Retarget every GSI (other vCPU, other vector): whole table. */
 	n = fill_table(0, 0);
 	for (i = 0; i < NR_IRQFDS; i++)
-		set_msi(&rt->entries[n++], gsi[i], (gsi[i] + 1) % NR_VCPUS,
-			VECTOR_BASE + (gsi[i] + 7) % 64);
+		set_moved_msi(&rt->entries[n++], gsi[i], 7);
 	TEST_ASSERT(!set_routing(vm->fd, n, 0), "KVM_SET_GSI_ROUTING");
 	for (i = 0; i < NR_IRQFDS; i++)
 		bad += !fire_and_check(vm, efd[i], (gsi[i] + 1) % NR_VCPUS,
 				       VECTOR_BASE + (gsi[i] + 7) % 64);
+
+	/*
+	 * Whole tables that move entries around, each compared with the one
+	 * before it: the same routes in another order (irqfd GSIs reversed,
+	 * IOAPIC last), then without the route of gsi[0], the highest GSI
+	 * (its irqfd must go quiet), then with it back at the end, retargeted.
+	 */
+	n = 0;
+	for (i = NR_IRQFDS; i-- > 0;)
+		set_moved_msi(&rt->entries[n++], gsi[i], 7);
+	for (i = 0; i < NR_IOAPIC_GSIS; i++)
+		set_ioapic(&rt->entries[n++], i);
+	TEST_ASSERT(!set_routing(vm->fd, n, 0), "KVM_SET_GSI_ROUTING reordered");
+	for (i = 0; i < NR_IRQFDS; i++)
+		bad += !fire_and_check(vm, efd[i], (gsi[i] + 1) % NR_VCPUS,
+				       VECTOR_BASE + (gsi[i] + 7) % 64);
+	rt->entries[NR_IRQFDS - 1] = rt->entries[--n];
+	TEST_ASSERT(!set_routing(vm->fd, n, 0), "KVM_SET_GSI_ROUTING without gsi %u",
+		    gsi[0]);
+	bad += !fire_and_check_none(vm, efd[0]);
+	for (i = 1; i < NR_IRQFDS; i++)
+		bad += !fire_and_check(vm, efd[i], (gsi[i] + 1) % NR_VCPUS,
+				       VECTOR_BASE + (gsi[i] + 7) % 64);
+	set_moved_msi(&rt->entries[n++], gsi[0], 11);
+	TEST_ASSERT(!set_routing(vm->fd, n, 0), "KVM_SET_GSI_ROUTING gsi %u back",
+		    gsi[0]);
+	bad += !fire_and_check(vm, efd[0], (gsi[0] + 1) % NR_VCPUS,
+			       VECTOR_BASE + (gsi[0] + 11) % 64);
 
 	if (have_update) {
 		/* Back, one GSI per update call. */
@@ -270,6 +323,34 @@ static long meminfo_kib(const char *field)
 	}								\
 } while (0)
 
+/*
+ * The current table (rt->entries[0..@nr)) with its last entry changed and
+ * moved up against an unmapped page, and one more entry beyond: KVM reads
+ * up to the change, then faults.
+ */
+static int set_routing_fault(int vm_fd, unsigned int nr)
+{
+	size_t len = sizeof(struct kvm_irq_routing) +
+		     nr * sizeof(struct kvm_irq_routing_entry);
+	size_t page = getpagesize(), map = (len / page + 2) * page;
+	struct kvm_irq_routing *f;
+	char *p;
+	int r;
+
+	p = mmap(NULL, map, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(p != MAP_FAILED, "mmap");
+	TEST_ASSERT(!munmap(p + map - page, page), "munmap");
+	f = (struct kvm_irq_routing *)(p + map - page - len);
+	memcpy(f, rt, len);
+	f->nr = nr + 1;
+	f->flags = 0;
+	f->entries[nr - 1].u.msi.data ^= 1;
+	r = ioctl(vm_fd, KVM_SET_GSI_ROUTING, f) ? -errno : 0;
+	munmap(p, map - page);
+	return r;
+}
+
 /* Calls that must fail (and one harmless delete); returns the mismatches. */
 static int bad_input_round(int vm_fd, bool have_update)
 {
@@ -277,6 +358,9 @@ static int bad_input_round(int vm_fd, bool have_update)
 	int fails = 0;
 
 	EXPECT(set_routing(vm_fd, n, 0), 0, "valid table");
+	EXPECT(set_routing_fault(vm_fd, n), -EFAULT,
+	       "entries run into an unmapped page");
+	EXPECT(set_routing(vm_fd, n, 0), 0, "valid table again");
 	EXPECT(set_routing(vm_fd, max_routes + 1, 0), -EINVAL, "nr above limit");
 	set_test_msi(&rt->entries[n], NR_IOAPIC_GSIS, 1);
 	EXPECT(set_routing(vm_fd, n + 1, 0), -EINVAL, "duplicate MSI gsi");
