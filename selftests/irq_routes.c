@@ -184,6 +184,8 @@ static bool fire_and_check_none(struct kvm_vm *vm, int efd)
 }
 
 #define NR_IRQFDS 8
+#define NR_FILLERS 200
+#define FILLER_GSI 1000
 
 /* Retargeted route of irqfd GSI @gsi: the other vCPU, vector + @salt. */
 static void set_moved_msi(struct kvm_irq_routing_entry *e, unsigned int gsi,
@@ -197,7 +199,7 @@ static void test_irqfd_high_gsis(bool have_update)
 	struct kvm_vcpu *vcpus[NR_VCPUS];
 	unsigned int gsi[NR_IRQFDS], i, n, bad = 0;
 	pthread_t threads[NR_VCPUS];
-	int efd[NR_IRQFDS];
+	int efd[NR_IRQFDS + NR_FILLERS];
 	struct kvm_vm *vm;
 
 	vm = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
@@ -216,14 +218,25 @@ static void test_irqfd_high_gsis(bool have_update)
 		set_test_msi(&rt->entries[n++], gsi[i], 0);
 	TEST_ASSERT(!set_routing(vm->fd, n, 0), "KVM_SET_GSI_ROUTING");
 
-	for (i = 0; i < NR_IRQFDS; i++) {
-		struct kvm_irqfd irqfd = { .gsi = gsi[i] };
+	/*
+	 * Half of the irqfds, NR_FILLERS irqfds on unrouted GSIs (KVM's irqfd
+	 * lookup tables grow under the first ones), the other half.
+	 */
+	for (i = 0; i < NR_IRQFDS + NR_FILLERS; i++) {
+		struct kvm_irqfd irqfd = {};
+		unsigned int j = i;
 
-		efd[i] = eventfd(0, EFD_CLOEXEC);
-		TEST_ASSERT(efd[i] >= 0, "eventfd");
-		irqfd.fd = efd[i];
+		if (i >= NR_IRQFDS / 2 + NR_FILLERS)
+			j = i - NR_FILLERS;
+		else if (i >= NR_IRQFDS / 2)
+			j = i + NR_IRQFDS / 2;
+		irqfd.gsi = j < NR_IRQFDS ? gsi[j] : FILLER_GSI + j;
+
+		efd[j] = eventfd(0, EFD_CLOEXEC);
+		TEST_ASSERT(efd[j] >= 0, "eventfd");
+		irqfd.fd = efd[j];
 		TEST_ASSERT(!ioctl(vm->fd, KVM_IRQFD, &irqfd),
-			    "KVM_IRQFD gsi %u: %s", gsi[i], strerror(errno));
+			    "KVM_IRQFD gsi %u: %s", irqfd.gsi, strerror(errno));
 	}
 
 	for (i = 0; i < NR_VCPUS; i++)
@@ -287,7 +300,7 @@ static void test_irqfd_high_gsis(bool have_update)
 	*(volatile bool *)addr_gva2hva(vm, (vm_vaddr_t)&guest_done) = true;
 	for (i = 0; i < NR_VCPUS; i++)
 		pthread_join(threads[i], NULL);
-	for (i = 0; i < NR_IRQFDS; i++)
+	for (i = 0; i < NR_IRQFDS + NR_FILLERS; i++)
 		close(efd[i]);
 	kvm_vm_free(vm);
 
