@@ -103,16 +103,6 @@ static unsigned int fill_table(unsigned int nr_msi, unsigned int salt)
 	return NR_IOAPIC_GSIS + nr_msi;
 }
 
-static int create_vm_fd(int kvm_fd)
-{
-	int vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-
-	TEST_ASSERT(vm_fd >= 0, "KVM_CREATE_VM: %s", strerror(errno));
-	TEST_ASSERT(!ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0),
-		    "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-	return vm_fd;
-}
-
 /* ---- 4: irqfd delivery on high GSIs ---- */
 
 static volatile uint64_t irq_count[NR_VCPUS][64];
@@ -414,7 +404,7 @@ static int bad_input_round(int vm_fd, bool have_update)
 
 static void test_bad_input(int kvm_fd, bool have_update)
 {
-	int vm_fd = create_vm_fd(kvm_fd), fails = 0, round;
+	int vm_fd = scale_create_vm_irqchip(kvm_fd), fails = 0, round;
 	long slab0 = 0, vmalloc0 = 0, dslab, dvmalloc;
 	unsigned int n;
 
@@ -491,7 +481,7 @@ int main(void)
 	TEST_ASSERT(rt, "calloc");
 
 	/* 1: one by one, whole table per call. */
-	vm_fd = create_vm_fd(kvm_fd);
+	vm_fd = scale_create_vm_irqchip(kvm_fd);
 	/* Like QEMU: append one entry to the array, push the whole array. */
 	n = fill_table(0, 0);
 	t0 = scale_now_s();
@@ -551,7 +541,7 @@ int main(void)
 	} else {
 		unsigned int total = max_routes - NR_IOAPIC_GSIS;
 
-		vm_fd = create_vm_fd(kvm_fd);
+		vm_fd = scale_create_vm_irqchip(kvm_fd);
 		n = fill_table(0, 0);
 		TEST_ASSERT(!set_routing(vm_fd, n, 0), "initial table");
 		t0 = scale_now_s();

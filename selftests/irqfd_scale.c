@@ -34,7 +34,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -46,16 +45,6 @@
 
 static int kvm_fd;
 static struct kvm_irq_routing *rt;
-
-static int create_vm_fd(void)
-{
-	int vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-
-	TEST_ASSERT(vm_fd >= 0, "KVM_CREATE_VM: %s", strerror(errno));
-	TEST_ASSERT(!ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0),
-		    "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-	return vm_fd;
-}
 
 static int irqfd(int vm_fd, int efd, unsigned int gsi, unsigned int flags)
 {
@@ -179,8 +168,6 @@ int main(void)
 	unsigned int want, n, n4, updates, i;
 	double t4, tn, rc0, rcn, td;
 	int vm_fd, *efd, wrong, r;
-	struct rlimit rl;
-
 	ksft_print_header();
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
@@ -191,17 +178,11 @@ int main(void)
 	want = scale_env_ulong("IRQFD_N", 16384);
 	updates = scale_env_ulong("IRQFD_UPDATES", 1000);
 	TEST_ASSERT(want >= 64 && updates, "IRQFD_N >= 64 and IRQFD_UPDATES > 0");
-	getrlimit(RLIMIT_NOFILE, &rl);
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-	n = want;
-	if (rl.rlim_cur < n + 64)
-		n = rl.rlim_cur - 64;
+	n = scale_nofile_fit(want, 64);
 	if (n < 64)
-		ksft_exit_skip("RLIMIT_NOFILE %lu too low\n", (unsigned long)rl.rlim_cur);
+		ksft_exit_skip("RLIMIT_NOFILE too low for 64 irqfds\n");
 	if (n != want)
-		ksft_print_msg("RLIMIT_NOFILE %lu: %u irqfds instead of %u\n",
-			       (unsigned long)rl.rlim_cur, n, want);
+		ksft_print_msg("RLIMIT_NOFILE: %u irqfds instead of %u\n", n, want);
 	n4 = n / 4;
 	ksft_set_plan(3);
 
@@ -210,13 +191,13 @@ int main(void)
 	TEST_ASSERT(rt, "calloc");
 
 	/* 1: N/4, then N. */
-	vm_fd = create_vm_fd();
+	vm_fd = scale_create_vm_irqchip(kvm_fd);
 	efd = open_eventfds(n4);
 	t4 = assign_all(vm_fd, efd, n4);
 	close(vm_fd);
 	close_eventfds(efd, n4);
 
-	vm_fd = create_vm_fd();
+	vm_fd = scale_create_vm_irqchip(kvm_fd);
 	rc0 = route_changes(vm_fd, updates);
 	efd = open_eventfds(n);
 	tn = assign_all(vm_fd, efd, n);

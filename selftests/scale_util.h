@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers shared by the kvm-scale selftests: numeric parameters from the
- * environment, a monotonic clock in seconds and the open-files limit.
+ * environment, a monotonic clock in seconds, the open-files limit and a
+ * bare VM with an in-kernel irqchip.
  */
 #ifndef KVM_SCALE_UTIL_H
 #define KVM_SCALE_UTIL_H
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "kvm_util.h"
 #include "kselftest.h"
 
 /* $name as a number (0x.. and 0.. accepted), @def if unset or empty. */
@@ -44,6 +49,35 @@ static inline void scale_raise_nofile(unsigned long want)
 		return;
 	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/*
+ * Raise RLIMIT_NOFILE to the hard limit; how many of @want file descriptors
+ * fit with @spare more for everything else (0 if none).
+ */
+static inline unsigned long scale_nofile_fit(unsigned long want,
+					     unsigned long spare)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want + spare)
+		return want;
+	return rl.rlim_cur > spare ? rl.rlim_cur - spare : 0;
+}
+
+/* A VM fd, without a struct kvm_vm, with an in-kernel irqchip. */
+static inline int scale_create_vm_irqchip(int kvm_fd)
+{
+	int vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+
+	TEST_ASSERT(vm_fd >= 0, "KVM_CREATE_VM: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0),
+		    "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	return vm_fd;
 }
 
 #endif
