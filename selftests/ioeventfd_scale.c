@@ -175,11 +175,8 @@ int main(void)
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	t = register_all(vm, n, fds);
-	ksft_print_msg("metric ioeventfd.register_%u_s %.3f s\n", n4, t4);
-	ksft_print_msg("metric ioeventfd.register_%u_s %.3f s\n", n, t);
-	ksft_print_msg("metric ioeventfd.growth_4x %.2f x\n", t / t4);
-	ksft_test_result_pass("registered %u ioeventfds in %.3f s (%u in %.3f s, x%.2f)\n",
-			      n, t, n4, t4, t / t4);
+	scale_report_growth("ioeventfd.register", "ioeventfd.growth_4x",
+			    "ioeventfds registered", n4, t4, n, t);
 
 	/* The guest writes to a spread of the addresses. */
 	step = n / nr_samples | 1;

@@ -201,11 +201,8 @@ int main(void)
 	rc0 = route_changes(vm_fd, updates);
 	efd = open_eventfds(n);
 	tn = assign_all(vm_fd, efd, n);
-	ksft_print_msg("metric irqfd.assign_%u_s %.3f s\n", n4, t4);
-	ksft_print_msg("metric irqfd.assign_%u_s %.3f s\n", n, tn);
-	ksft_print_msg("metric irqfd.growth_4x %.2f x\n", tn / t4);
-	ksft_test_result_pass("%u irqfds assigned in %.3f s (%u in %.3f s: %.2fx for 4x)\n",
-			      n, tn, n4, t4, tn / t4);
+	scale_report_growth("irqfd.assign", "irqfd.growth_4x", "irqfds assigned",
+			    n4, t4, n, tn);
 
 	/* 2: a routing change with and without the irqfds. */
 	rcn = route_changes(vm_fd, updates);

@@ -69,6 +69,22 @@ static inline unsigned long scale_nofile_fit(unsigned long want,
 	return rl.rlim_cur > spare ? rl.rlim_cur - spare : 0;
 }
 
+/*
+ * Report a cost measured for N/4 and then N objects: metrics
+ * <@metric>_<n4>_s, <@metric>_<n>_s and <@growth> (time(N) / time(N/4), 4
+ * is linear), and a passing test line about @n @what.
+ */
+static inline void scale_report_growth(const char *metric, const char *growth,
+				       const char *what, unsigned int n4,
+				       double t4, unsigned int n, double t)
+{
+	ksft_print_msg("metric %s_%u_s %.3f s\n", metric, n4, t4);
+	ksft_print_msg("metric %s_%u_s %.3f s\n", metric, n, t);
+	ksft_print_msg("metric %s %.2f x\n", growth, t / t4);
+	ksft_test_result_pass("%u %s in %.3f s (%u in %.3f s: %.2fx for 4x)\n",
+			      n, what, t, n4, t4, t / t4);
+}
+
 /* A VM fd, without a struct kvm_vm, with an in-kernel irqchip. */
 static inline int scale_create_vm_irqchip(int kvm_fd)
 {
