@@ -22,7 +22,7 @@ KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
 	KBUILD_KCONFIG=$(TOP)/Kconfig KCONFIG_CONFIG=$(TOP)/.config
 
 .PHONY: all help deps tree series kernel kernel-stock kernel-patched \
-	kernel-debug kernel-s390 patches checkpatch selftests check run bench \
+	kernel-debug kernel-s390 kernel-arm64 patches checkpatch selftests check run bench \
 	test-runner clean distclean defconfig olddefconfig menuconfig \
 	savedefconfig reset-patched
 
@@ -30,7 +30,7 @@ all: help
 
 help:
 	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
-	@echo "other targets: kernel kernel-{stock,patched,debug,s390} selftests patches"
+	@echo "other targets: kernel kernel-{stock,patched,debug,s390,arm64} selftests patches"
 	@echo "  checkpatch test-runner bench defconfig menuconfig olddefconfig clean distclean"
 
 deps:
@@ -60,6 +60,8 @@ kernel-debug: series
 	@. $(TOP)/scripts/common.sh && kernel_build debug
 kernel-s390: series
 	@. $(TOP)/scripts/common.sh && kernel_build s390
+kernel-arm64: series
+	@. $(TOP)/scripts/common.sh && kernel_build arm64
 kernel: kernel-stock kernel-patched
 
 # Export the commits of the development tree (build/patched/linux, branch

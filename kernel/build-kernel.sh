@@ -6,7 +6,7 @@
 # `make olddefconfig` (a silently dropped option is an error), then builds
 # TARGET (bzImage, or a directory such as arch/s390/kvm/).  The configuration is
 # redone only when the fragments change.  ARCH=s390 cross-compiles with
-# s390x-linux-gnu-.  Compiles go through ccache when it is installed.
+# s390x-linux-gnu-, ARCH=arm64 with aarch64-linux-gnu-.  Compiles go through ccache when it is installed.
 set -eu
 
 src=${1:?usage: build-kernel.sh SRC OBJ ARCH TARGET FRAGMENT...}
@@ -25,6 +25,7 @@ cross=
 case "$arch" in
 x86_64|x86) arch=x86_64 ;;
 s390|s390x) arch=s390; cross=s390x-linux-gnu- ;;
+arm64|aarch64) arch=arm64; cross=aarch64-linux-gnu- ;;
 *) echo "build-kernel.sh: unsupported ARCH '$arch'" >&2; exit 1 ;;
 esac
 

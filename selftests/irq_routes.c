@@ -41,8 +41,9 @@
 #include "kselftest.h"
 #include "scale_util.h"
 
+/* Provisional number, as in the tree's uapi header (never mainline's 239). */
 #ifndef KVM_CAP_IRQ_ROUTING_UPDATE
-#define KVM_CAP_IRQ_ROUTING_UPDATE 239
+#define KVM_CAP_IRQ_ROUTING_UPDATE 300
 #endif
 #ifndef KVM_IRQ_ROUTING_F_UPDATE
 #define KVM_IRQ_ROUTING_F_UPDATE (1U << 0)

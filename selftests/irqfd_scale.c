@@ -18,7 +18,8 @@
  *    is what the N irqfds add to one routing change:
  *      # metric irqfd.route_change_0_us, irqfd.route_change_<N>_us
  * 3. The rules the lookups must keep, with all N irqfds in place: an
- *    eventfd in use gives EBUSY on any GSI; a deassign naming the wrong GSI
+ *    eventfd in use gives EBUSY on any GSI and in any other VM (the rule of
+ *    mainline since 2cdd64cbf990); a deassign naming the wrong GSI
  *    leaves the irqfd alone; the right one removes it and the eventfd can
  *    be assigned again.  Then all of them are deassigned:
  *      # metric irqfd.deassign_<N>_s
@@ -140,7 +141,7 @@ static double route_changes(int vm_fd, unsigned int calls)
 static int check_rules(int vm_fd, int *efd, unsigned int n)
 {
 	unsigned int last = n - 1;
-	int wrong = 0;
+	int wrong = 0, vm2_fd;
 
 	CHECK(irqfd(vm_fd, efd[0], GSI_BASE, 0) == -EBUSY,
 	      "an eventfd in use, same GSI: EBUSY");
@@ -160,6 +161,23 @@ static int check_rules(int vm_fd, int *efd, unsigned int n)
 	      "and deassign it");
 	CHECK(!irqfd(vm_fd, efd[last], GSI_BASE + last, 0),
 	      "assign it back");
+
+	/*
+	 * One eventfd signals one irqfd, in any VM: KVM's waiter on the
+	 * eventfd is exclusive, a second one would never be signalled.
+	 */
+	vm2_fd = scale_create_vm_irqchip(kvm_fd);
+	CHECK(irqfd(vm2_fd, efd[0], GSI_BASE, 0) == -EBUSY,
+	      "an eventfd in use by another VM: EBUSY");
+	CHECK(!irqfd(vm_fd, efd[0], GSI_BASE, KVM_IRQFD_FLAG_DEASSIGN),
+	      "deassign it in its VM");
+	CHECK(!irqfd(vm2_fd, efd[0], GSI_BASE, 0),
+	      "then the other VM can assign it");
+	CHECK(!irqfd(vm2_fd, efd[0], GSI_BASE, KVM_IRQFD_FLAG_DEASSIGN),
+	      "and deassign it");
+	close(vm2_fd);
+	CHECK(!irqfd(vm_fd, efd[0], GSI_BASE, 0),
+	      "assign it back in its VM");
 	return wrong;
 }
 
