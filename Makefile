@@ -23,7 +23,7 @@ KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
 
 .PHONY: all help deps tree series kernel kernel-stock kernel-patched \
 	kernel-debug kernel-s390 kernel-arm64 patches checkpatch selftests check run bench \
-	test-runner clean distclean defconfig olddefconfig menuconfig \
+	test-runner v1-regress clean distclean defconfig olddefconfig menuconfig \
 	savedefconfig reset-patched
 
 all: help
@@ -31,7 +31,7 @@ all: help
 help:
 	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 	@echo "other targets: kernel kernel-{stock,patched,debug,s390,arm64} selftests patches"
-	@echo "  checkpatch test-runner bench defconfig menuconfig olddefconfig clean distclean"
+	@echo "  checkpatch test-runner v1-regress bench defconfig menuconfig olddefconfig clean distclean"
 
 deps:
 	@$(TOP)/scripts/install-deps
@@ -77,6 +77,10 @@ checkpatch: tree
 
 selftests: series
 	@$(TOP)/scripts/build-selftests
+
+# The v2 regression tests on the v1 series and on the current one.
+v1-regress: kernel-patched selftests
+	@$(TOP)/scripts/v1-regress
 
 test-runner: kernel-stock
 	@$(TOP)/scripts/test-vm-run --kernel $(B)/stock/obj/arch/x86/boot/bzImage
