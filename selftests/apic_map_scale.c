@@ -140,7 +140,7 @@ static void *run_vcpu(void *arg)
 		case UCALL_NONE:
 			if (r->vcpu->run->exit_reason == KVM_EXIT_INTR)
 				continue;
-			/* fall through */
+			fallthrough;
 		default:
 			snprintf(r->error, sizeof(r->error),
 				 "vCPU %u: unexpected exit %u", r->vcpu->id,
@@ -208,7 +208,7 @@ static double median(double *v, uint32_t nr)
 	return v[nr / 2];
 }
 
-static void usage(const char *prog)
+static void help(const char *prog)
 {
 	printf("usage: %s [-n vcpus] [-r max_growth] [-s] [-t ipi_timeout_s]\n",
 	       prog);
@@ -246,7 +246,7 @@ int main(int argc, char *argv[])
 			check_stats = false;
 			break;
 		default:
-			usage(argv[0]);
+			help(argv[0]);
 		}
 	}
 

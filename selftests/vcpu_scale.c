@@ -12,8 +12,11 @@
  * "# metric <key> <value> <unit>".
  *
  * Limits of the 6.12 selftest library and how they are avoided:
- *  - The guest's ucall pool has KVM_MAX_UCALLS slots (512; KVM_MAX_VCPUS in
- *    libraries that predate KVM_MAX_UCALLS).  A vCPU holds a pool slot from
+ *  - The guest's ucall pool has KVM_MAX_UCALLS slots (512) in the v1
+ *    library.  Other libraries have KVM_MAX_VCPUS slots, or (v2,
+ *    KVM_MIN_UCALLS) one per vCPU the VM is created for, which the
+ *    __vm_create() below sizes for N; both use the fallback below.
+ *    A vCPU holds a pool slot from
  *    a ucall until it re-enters the guest, so at most that many vCPUs may be
  *    inside a ucall at once.  Here the number of concurrently running vCPUs
  *    is bounded by the worker threads (capped at the pool size), and every
