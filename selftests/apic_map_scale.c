@@ -58,8 +58,9 @@ enum { REBUILDS, ALLOCS, IDS_WRITTEN, SCAN_ALL, NR_STATS };
 /* Shared with the guest (copied in with sync_global_to_guest()). */
 static uint32_t target_ids[NR_TARGETS];
 /* Written by the guest, read by the host through the guest mapping. */
-static volatile uint32_t ready[NR_TARGETS];
-static volatile uint32_t acks[NR_TARGETS];
+/* Shared by the vCPUs and read by the host: accessed with READ/WRITE_ONCE. */
+static uint32_t ready[NR_TARGETS];
+static uint32_t acks[NR_TARGETS];
 
 static void ipi_handler(struct ex_regs *regs)
 {
@@ -68,7 +69,7 @@ static void ipi_handler(struct ex_regs *regs)
 
 	for (i = 0; i < NR_TARGETS; i++) {
 		if (target_ids[i] == id) {
-			acks[i]++;
+			WRITE_ONCE(acks[i], acks[i] + 1);
 			break;
 		}
 	}
@@ -81,9 +82,9 @@ static void target_code(uint32_t idx)
 
 	__GUEST_ASSERT(id == target_ids[idx], "target %u: x2APIC ID %u, expected %u",
 		       idx, id, target_ids[idx]);
-	ready[idx] = 1;
+	WRITE_ONCE(ready[idx], 1);
 
-	while (acks[idx] < NR_ROUNDS + 1)
+	while (READ_ONCE(acks[idx]) < NR_ROUNDS + 1)
 		asm volatile("sti; hlt; cli" ::: "memory");
 
 	GUEST_DONE();
@@ -94,7 +95,7 @@ static void sender_code(void)
 	uint32_t round, i;
 
 	for (i = 0; i < NR_TARGETS; i++)
-		while (!ready[i])
+		while (!READ_ONCE(ready[i]))
 			cpu_relax();
 
 	for (round = 1; round <= NR_ROUNDS; round++) {
@@ -102,14 +103,14 @@ static void sender_code(void)
 			x2apic_write_reg(APIC_ICR, ((uint64_t)target_ids[i] << 32) |
 					 APIC_DEST_PHYSICAL | APIC_DM_FIXED |
 					 IPI_VECTOR);
-			while (acks[i] < round)
+			while (READ_ONCE(acks[i]) < round)
 				cpu_relax();
 		}
 	}
 
 	x2apic_write_reg(APIC_ICR, APIC_DEST_ALLBUT | APIC_DM_FIXED | IPI_VECTOR);
 	for (i = 0; i < NR_TARGETS; i++)
-		while (acks[i] < NR_ROUNDS + 1)
+		while (READ_ONCE(acks[i]) < NR_ROUNDS + 1)
 			cpu_relax();
 
 	GUEST_DONE();
@@ -358,13 +359,13 @@ int main(int argc, char *argv[])
 	while (!runners[0].done && !runners[0].error[0] && time(NULL) < deadline)
 		usleep(100 * 1000);
 	if (!runners[0].done) {
-		volatile uint32_t *g_acks = addr_gva2hva(vm, (vm_vaddr_t)&acks);
+		uint32_t *g_acks = addr_gva2hva(vm, (vm_vaddr_t)&acks);
 
 		ksft_print_msg("sender %s\n", runners[0].error[0] ?
 			       runners[0].error : "timed out");
 		for (i = 0; i < NR_TARGETS; i++)
 			ksft_print_msg("target %u: %u IPIs\n", target_ids[i],
-				       g_acks[i]);
+				       READ_ONCE(g_acks[i]));
 		ksft_test_result_fail("IPIs after the restore loop\n");
 		/* vCPU threads may be stuck in KVM_RUN: do not join them. */
 		ksft_exit_fail();
@@ -378,7 +379,8 @@ int main(int argc, char *argv[])
 		}
 	}
 	for (i = 0; i < NR_TARGETS; i++) {
-		uint32_t got = ((volatile uint32_t *)addr_gva2hva(vm, (vm_vaddr_t)&acks))[i];
+		uint32_t *g_acks = addr_gva2hva(vm, (vm_vaddr_t)&acks);
+		uint32_t got = READ_ONCE(g_acks[i]);
 
 		if (got != NR_ROUNDS + 1) {
 			ksft_print_msg("target %u: %u IPIs, expected %u\n",
