@@ -57,15 +57,6 @@
 static struct kvm_irq_routing *rt;
 static unsigned int max_routes;
 
-static void set_ioapic(struct kvm_irq_routing_entry *e, unsigned int gsi)
-{
-	memset(e, 0, sizeof(*e));
-	e->gsi = gsi;
-	e->type = KVM_IRQ_ROUTING_IRQCHIP;
-	e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-	e->u.irqchip.pin = gsi;
-}
-
 /* MSI for GSI @gsi: fixed, edge, physical destination @dest, @vector. */
 static void set_msi(struct kvm_irq_routing_entry *e, unsigned int gsi,
 		    unsigned int dest, unsigned int vector)
@@ -97,7 +88,7 @@ static unsigned int fill_table(unsigned int nr_msi, unsigned int salt)
 	unsigned int i;
 
 	for (i = 0; i < NR_IOAPIC_GSIS; i++)
-		set_ioapic(&rt->entries[i], i);
+		scale_route_ioapic(&rt->entries[i], i);
 	for (i = 0; i < nr_msi; i++)
 		set_test_msi(&rt->entries[NR_IOAPIC_GSIS + i],
 			     NR_IOAPIC_GSIS + i, salt);
@@ -258,7 +249,7 @@ static void test_irqfd_high_gsis(bool have_update)
 	for (i = NR_IRQFDS; i-- > 0;)
 		set_moved_msi(&rt->entries[n++], gsi[i], 7);
 	for (i = 0; i < NR_IOAPIC_GSIS; i++)
-		set_ioapic(&rt->entries[n++], i);
+		scale_route_ioapic(&rt->entries[n++], i);
 	TEST_ASSERT(!set_routing(vm->fd, n, 0), "KVM_SET_GSI_ROUTING reordered");
 	for (i = 0; i < NR_IRQFDS; i++)
 		bad += !fire_and_check(vm, efd[i], (gsi[i] + 1) % NR_VCPUS,
@@ -368,7 +359,7 @@ static int bad_input_round(int vm_fd, bool have_update)
 	EXPECT(set_routing(vm_fd, max_routes + 1, 0), -EINVAL, "nr above limit");
 	set_test_msi(&rt->entries[n], NR_IOAPIC_GSIS, 1);
 	EXPECT(set_routing(vm_fd, n + 1, 0), -EINVAL, "duplicate MSI gsi");
-	set_ioapic(&rt->entries[n], 3);
+	scale_route_ioapic(&rt->entries[n], 3);
 	EXPECT(set_routing(vm_fd, n + 1, 0), -EINVAL, "duplicate irqchip gsi");
 	EXPECT(set_routing(vm_fd, n, 1U << 7), -EINVAL, "unknown flag");
 	EXPECT(set_routing(vm_fd, n, KVM_IRQ_ROUTING_F_DELETE), -EINVAL,
@@ -380,7 +371,7 @@ static int bad_input_round(int vm_fd, bool have_update)
 	set_test_msi(&rt->entries[n], 100, 0);
 	rt->entries[n].flags = 0x80;
 	EXPECT(set_routing(vm_fd, n + 1, 0), -EINVAL, "bad MSI entry flags");
-	set_ioapic(&rt->entries[n], 100);
+	scale_route_ioapic(&rt->entries[n], 100);
 	EXPECT(set_routing(vm_fd, n + 1, 0), -EINVAL, "IOAPIC pin 100");
 	if (!have_update)
 		return fails;
@@ -437,7 +428,7 @@ static void test_bad_input(int kvm_fd, bool have_update)
 		 */
 		n = fill_table(max_routes - NR_IOAPIC_GSIS, 0);
 		EXPECT(set_routing(vm_fd, n, 0), 0, "full table");
-		set_ioapic(&rt->entries[0], 0);
+		scale_route_ioapic(&rt->entries[0], 0);
 		rt->entries[1] = rt->entries[0];
 		rt->entries[1].u.irqchip.irqchip = KVM_IRQCHIP_PIC_MASTER;
 		EXPECT(set_routing(vm_fd, 2, KVM_IRQ_ROUTING_F_UPDATE), -ENOSPC,

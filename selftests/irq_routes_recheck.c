@@ -21,6 +21,7 @@
 
 #include "kvm_util.h"
 #include "kselftest.h"
+#include "scale_util.h"
 
 #define NR_IOAPIC_GSIS	24
 #define MSI_GSI		40
@@ -43,12 +44,8 @@ int main(void)
 
 	rt = calloc(1, sizeof(*rt) + (NR_IOAPIC_GSIS + 1) * sizeof(rt->entries[0]));
 	TEST_ASSERT(rt, "calloc");
-	for (i = 0; i < NR_IOAPIC_GSIS; i++) {
-		rt->entries[i].gsi = i;
-		rt->entries[i].type = KVM_IRQ_ROUTING_IRQCHIP;
-		rt->entries[i].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		rt->entries[i].u.irqchip.pin = i;
-	}
+	for (i = 0; i < NR_IOAPIC_GSIS; i++)
+		scale_route_ioapic(&rt->entries[i], i);
 	rt->entries[i].gsi = MSI_GSI;
 	rt->entries[i].type = KVM_IRQ_ROUTING_MSI;
 	rt->entries[i].u.msi.address_lo = 0xfee00000;

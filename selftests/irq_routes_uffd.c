@@ -49,15 +49,6 @@
 static double timeout_s = 10;
 static long page_size;
 
-static void set_ioapic(struct kvm_irq_routing_entry *e, unsigned int gsi)
-{
-	memset(e, 0, sizeof(*e));
-	e->gsi = gsi;
-	e->type = KVM_IRQ_ROUTING_IRQCHIP;
-	e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-	e->u.irqchip.pin = gsi;
-}
-
 static void set_msi(struct kvm_irq_routing_entry *e, unsigned int gsi,
 		    unsigned int salt)
 {
@@ -76,7 +67,7 @@ static void fill_table(struct kvm_irq_routing *rt, unsigned int salt)
 	rt->nr = NR_ROUTES;
 	rt->flags = 0;
 	for (i = 0; i < NR_IOAPIC_GSIS; i++)
-		set_ioapic(&rt->entries[i], i);
+		scale_route_ioapic(&rt->entries[i], i);
 	for (i = NR_IOAPIC_GSIS; i < NR_ROUTES; i++)
 		set_msi(&rt->entries[i], i, salt);
 }
@@ -330,7 +321,7 @@ static void test_error_precedence(void)
 	rt->nr = NR_ROUTES;
 	rt->flags = 0;
 	/* Invalid first entry: a GSI far beyond any route limit. */
-	set_ioapic(&rt->entries[0], 0);
+	scale_route_ioapic(&rt->entries[0], 0);
 	rt->entries[0].gsi = 0x7fffffff;
 	TEST_ASSERT(!munmap(map + page_size, page_size), "munmap");
 

@@ -96,4 +96,15 @@ static inline int scale_create_vm_irqchip(int kvm_fd)
 	return vm_fd;
 }
 
+/* A route of GSI @gsi to the pin of the same number of the IOAPIC. */
+static inline void scale_route_ioapic(struct kvm_irq_routing_entry *e,
+				      unsigned int gsi)
+{
+	memset(e, 0, sizeof(*e));
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_IRQCHIP;
+	e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+	e->u.irqchip.pin = gsi;
+}
+
 #endif
