@@ -24,7 +24,7 @@ KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
 .PHONY: all help deps tree series kernel kernel-stock kernel-patched \
 	kernel-debug kernel-s390 kernel-arm64 patches checkpatch selftests check run bench \
 	test-runner v1-regress clean distclean defconfig olddefconfig menuconfig \
-	savedefconfig reset-patched
+	savedefconfig reset-patched peer peer-selftests peer-kut patch-bench
 
 all: help
 
@@ -32,6 +32,8 @@ help:
 	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 	@echo "other targets: kernel kernel-{stock,patched,debug,s390,arm64} selftests patches"
 	@echo "  checkpatch test-runner v1-regress bench defconfig menuconfig olddefconfig clean distclean"
+	@echo "  peer (peer-selftests, peer-kut): the tree's KVM selftests and kvm-unit-tests, stock vs patched"
+	@echo "  patch-bench PATCH=N TEST=name [APPEND='K=V']: one patch measured before/after"
 
 deps:
 	@$(TOP)/scripts/install-deps
@@ -81,6 +83,21 @@ selftests: series
 # The v2 regression tests on the v1 series and on the current one.
 v1-regress: kernel-patched selftests
 	@$(TOP)/scripts/v1-regress
+
+# Peer suites (Documentation/peer.rst): every test that passes on stock
+# must pass on patched.
+peer-selftests: kernel-stock kernel-patched
+	@$(TOP)/scripts/peer-selftests
+peer-kut: kernel-stock kernel-patched
+	@$(TOP)/scripts/peer-kut
+peer: kernel-stock kernel-patched
+	@st=0; $(TOP)/scripts/peer-selftests || st=1; \
+	$(TOP)/scripts/peer-kut || st=1; exit $$st
+
+# One patch measured on its own, for its changelog (Documentation/workflow.rst).
+patch-bench: series selftests
+	@$(TOP)/scripts/patch-bench --patch "$(PATCH)" --test "$(TEST)" \
+		$(if $(APPEND),--append "$(APPEND)")
 
 test-runner: kernel-stock
 	@$(TOP)/scripts/test-vm-run --kernel $(B)/stock/obj/arch/x86/boot/bzImage
