@@ -24,7 +24,7 @@ KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
 .PHONY: all help deps tree series kernel kernel-stock kernel-patched \
 	kernel-debug kernel-s390 kernel-arm64 patches checkpatch selftests check run bench \
 	test-runner v1-regress clean distclean defconfig olddefconfig menuconfig \
-	savedefconfig reset-patched peer peer-selftests peer-kut patch-bench
+	savedefconfig reset-patched peer peer-selftests peer-kut patch-bench build-prefixes
 
 all: help
 
@@ -34,6 +34,7 @@ help:
 	@echo "  checkpatch test-runner v1-regress bench defconfig menuconfig olddefconfig clean distclean"
 	@echo "  peer (peer-selftests, peer-kut): the tree's KVM selftests and kvm-unit-tests, stock vs patched"
 	@echo "  patch-bench PATCH=N TEST=name [APPEND='K=V']: one patch measured before/after"
+	@echo "  build-prefixes: every patch builds on its own (x86 KVM_WERROR, W=1, sparse, s390, arm64)"
 
 deps:
 	@$(TOP)/scripts/install-deps
@@ -93,6 +94,10 @@ peer-kut: kernel-stock kernel-patched
 peer: kernel-stock kernel-patched
 	@st=0; $(TOP)/scripts/peer-selftests || st=1; \
 	$(TOP)/scripts/peer-kut || st=1; exit $$st
+
+# Every patch of the series builds on its own (Documentation/workflow.rst).
+build-prefixes: series
+	@$(TOP)/scripts/build-prefixes
 
 # One patch measured on its own, for its changelog (Documentation/workflow.rst).
 patch-bench: series selftests
