@@ -11,6 +11,13 @@
  * submits the same table again: EINVAL on 6.12, which checks every entry of
  * every table.  A kernel that compares the new table with its copy and only
  * sets up the entries that differ must still check that route.
+ *
+ * Test 2: a route that is the same as an installed one except for invalid
+ * flags.  After KVM_CREATE_IRQCHIP the default routes are installed by the
+ * kernel, so no copy of a userspace table exists; a table whose IOAPIC
+ * route for GSI 20 sets flags = 1 (no flag is defined for irqchip routes)
+ * must get EINVAL, as on 6.12, even though that route sets up to exactly
+ * the installed one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +44,7 @@ int main(void)
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X2APIC_API));
 
 	ksft_print_header();
-	ksft_set_plan(1);
+	ksft_set_plan(2);
 
 	vm = vm_create_barebones();
 	vm_create_irqchip(vm);
@@ -62,6 +69,19 @@ int main(void)
 	r = __vm_ioctl(vm, KVM_SET_GSI_ROUTING, rt);
 	ksft_test_result(r == -1 && errno == EINVAL,
 			 "same table after KVM_X2APIC_API_USE_32BIT_IDS: %s (want EINVAL, as 6.12)\n",
+			 r ? strerror(errno) : "accepted");
+
+	kvm_vm_free(vm);
+
+	vm = vm_create_barebones();
+	vm_create_irqchip(vm);
+	for (i = 0; i < NR_IOAPIC_GSIS; i++)
+		scale_route_ioapic(&rt->entries[i], i);
+	rt->entries[20].flags = 1;
+	rt->nr = NR_IOAPIC_GSIS;
+	r = __vm_ioctl(vm, KVM_SET_GSI_ROUTING, rt);
+	ksft_test_result(r == -1 && errno == EINVAL,
+			 "unchanged IOAPIC route with flags 1: %s (want EINVAL, as 6.12)\n",
 			 r ? strerror(errno) : "accepted");
 
 	free(rt);
