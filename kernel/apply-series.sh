@@ -9,6 +9,11 @@
 # `make patches`, stop it (FORCE=1 overrides).
 set -eu
 
+# --help: the comment above, without the leading "# ".
+case "${1:-}" in
+-h|--help) sed -n '2,/^set -eu/{/^set -eu/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
+esac
+
 pdir=${1:?usage: apply-series.sh PATCHES_DIR TREE}
 # No patches/ directory (nothing exported yet) is an empty series.
 [ -d "$pdir" ] && pdir=$(cd "$pdir" && pwd)

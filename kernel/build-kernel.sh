@@ -6,8 +6,14 @@
 # `make olddefconfig` (a silently dropped option is an error), then builds
 # TARGET (bzImage, or a directory such as arch/s390/kvm/).  The configuration is
 # redone only when the fragments change.  ARCH=s390 cross-compiles with
-# s390x-linux-gnu-, ARCH=arm64 with aarch64-linux-gnu-.  Compiles go through ccache when it is installed.
+# s390x-linux-gnu-, ARCH=arm64 with aarch64-linux-gnu-.  Compiles go through
+# ccache when it is installed.
 set -eu
+
+# --help: the comment above, without the leading "# ".
+case "${1:-}" in
+-h|--help) sed -n '2,/^set -eu/{/^set -eu/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
+esac
 
 src=${1:?usage: build-kernel.sh SRC OBJ ARCH TARGET FRAGMENT...}
 obj=${2:?}

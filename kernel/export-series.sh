@@ -6,6 +6,11 @@
 # Records the export so that apply-series.sh knows the tree is in sync.
 set -eu
 
+# --help: the comment above, without the leading "# ".
+case "${1:-}" in
+-h|--help) sed -n '2,/^set -eu/{/^set -eu/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
+esac
+
 tree=${1:?usage: export-series.sh TREE PATCHES_DIR}
 pdir=${2:?usage: export-series.sh TREE PATCHES_DIR}
 mkdir -p "$pdir"

@@ -13,6 +13,11 @@
 # layout (linux/ next to obj*/) so that ccache reuses objects across them.
 set -eu
 
+# --help: the comment above, without the leading "# ".
+case "${1:-}" in
+-h|--help) sed -n '2,/^set -eu/{/^set -eu/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
+esac
+
 base=${1:?usage: prepare-tree.sh BASE BUILD_DIR}
 out=${2:?usage: prepare-tree.sh BASE BUILD_DIR}
 mkdir -p "$out"
@@ -24,7 +29,10 @@ if [ -d "$repo/.git" ]; then
 		exit 0
 	fi
 	echo "prepare-tree: $repo was made from '$(cat "$repo/.kvm-scale-from" 2>/dev/null)'," >&2
-	echo "prepare-tree: not '$base'; run 'make distclean-kernel' first" >&2
+	echo "prepare-tree: not '$base'.  To switch bases, remove the trees:" >&2
+	echo "prepare-tree:   rm -rf $repo $out/stock $out/patched" >&2
+	echo "prepare-tree: ('make distclean' removes all of $out and .config);" >&2
+	echo "prepare-tree: run 'make patches' first if $out/patched/linux holds commits not yet exported" >&2
 	exit 1
 fi
 

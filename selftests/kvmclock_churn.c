@@ -285,24 +285,21 @@ static void clocksource(char *buf, size_t len)
 	}
 }
 
-/* Returns false (and reports SKIP) when the mode is not available. */
-static bool run_mode(const char *mode, bool master, unsigned long events,
-		     unsigned long interval_ms, bool rewrite, uint32_t readers,
-		     int cpu_a, int cpu_b, double max_skew_us)
-{
-	struct kvm_clock_data clock = {};
-	struct snap s0, s1, s2;
-	double t0, t_up, per;
-	vm_vaddr_t pvti_gva, sh_gva;
-	uint64_t own = 0, cross = 0, maxback = 0, reads = 0, stable = 0;
-	pthread_attr_t attr;
+/* What one mode's run measured. */
+struct mode_result {
+	struct snap s0, s1, s2;	/* created, all vCPUs up, after the events */
+	double t_up;
+	uint64_t own, cross, maxback, reads, stable;
 	bool have_stats, is_stable;
-	unsigned int i;
-	unsigned long e;
 	char cs[64];
-	int j;
+};
 
-	t0 = scale_now_s();
+/* Create the VM, its pvclock areas and shared page, open the stats. */
+static void setup_vm(bool master, struct mode_result *res)
+{
+	vm_vaddr_t pvti_gva, sh_gva;
+	unsigned int i;
+
 	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
 	pvti_gva = vm_vaddr_alloc(vm, nr_vcpus * sizeof(*pvti_hva), KVM_UTIL_MIN_VADDR);
 	pvti_hva = addr_gva2hva(vm, pvti_gva);
@@ -326,9 +323,17 @@ static bool run_mode(const char *mode, bool master, unsigned long events,
 	find_stats(stats_fds[0], vcpu_stat_names, vcpu_stat_off, NR_VCPU_STATS);
 	vm_stats_fd = vm_get_stats_fd(vm);
 	find_stats(vm_stats_fd, vm_stat_names, vm_stat_off, NR_VM_STATS);
-	have_stats = vcpu_stat_off[S_CLOCK_UPDATES] >= 0 &&
-		     vm_stat_off[S_MASTERCLOCK_UPDATES] >= 0;
-	snapshot(&s0);
+	res->have_stats = vcpu_stat_off[S_CLOCK_UPDATES] >= 0 &&
+			  vm_stat_off[S_MASTERCLOCK_UPDATES] >= 0;
+	snapshot(&res->s0);
+}
+
+/* Run every vCPU until all have enabled kvmclock; then the VM's clock mode. */
+static void start_vcpus(const char *mode, int cpu_a, double t0, struct mode_result *res)
+{
+	struct kvm_clock_data clock = {};
+	pthread_attr_t attr;
+	unsigned int i;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 << 10);
@@ -342,27 +347,39 @@ static bool run_mode(const char *mode, bool master, unsigned long events,
 			    (unsigned long)READ_ONCE(sh->enabled), nr_vcpus);
 		usleep(10000);
 	}
-	t_up = scale_now_s() - t0;
+	res->t_up = scale_now_s() - t0;
 	usleep(300 * 1000);	/* let the start-up fan-outs finish */
-	snapshot(&s1);
+	snapshot(&res->s1);
 
 	vm_ioctl(vm, KVM_GET_CLOCK, &clock);
-	is_stable = clock.flags & KVM_CLOCK_TSC_STABLE;
-	clocksource(cs, sizeof(cs));
+	res->is_stable = clock.flags & KVM_CLOCK_TSC_STABLE;
+	clocksource(res->cs, sizeof(res->cs));
 	ksft_print_msg("%s: %u vCPUs up in %.2f s, host clocksource %s, KVM_GET_CLOCK flags 0x%x (%s)\n",
-		       mode, nr_vcpus, t_up, cs, clock.flags,
-		       is_stable ? "master clock" : "no master clock");
+		       mode, nr_vcpus, res->t_up, res->cs, clock.flags,
+		       res->is_stable ? "master clock" : "no master clock");
+}
 
-	if (is_stable == master) {
-		for (e = 1; e <= events; e++) {
-			pin(threads[0], e & 1 ? cpu_b : cpu_a);
-			if (rewrite)
-				WRITE_ONCE(sh->rewrite_req, e);
-			usleep(interval_ms * 1000);
-		}
-		usleep(300 * 1000);	/* the last fan-out */
+/* The events: move vCPU 0 between the two CPUs (and rewrite its MSR). */
+static void churn(unsigned long events, unsigned long interval_ms, bool rewrite,
+		  int cpu_a, int cpu_b)
+{
+	unsigned long e;
+
+	for (e = 1; e <= events; e++) {
+		pin(threads[0], e & 1 ? cpu_b : cpu_a);
+		if (rewrite)
+			WRITE_ONCE(sh->rewrite_req, e);
+		usleep(interval_ms * 1000);
 	}
-	snapshot(&s2);
+	usleep(300 * 1000);	/* the last fan-out */
+}
+
+/* Stop and join the vCPU threads, collect the readers' counts, free the VM. */
+static void stop_vcpus(uint32_t readers, bool check_rewrites, unsigned long events,
+		       struct mode_result *res)
+{
+	unsigned int i;
+	int j;
 
 	stopping = 1;
 	WRITE_ONCE(sh->stop, 1);
@@ -376,115 +393,142 @@ static bool run_mode(const char *mode, bool master, unsigned long events,
 	close(vm_stats_fd);
 
 	for (j = 0; j < (int)readers; j++) {
-		own += sh->own_back[j];
-		cross += sh->cross_back[j];
-		reads += sh->reads[j];
-		stable += sh->stable[j];
-		if (sh->max_back_ns[j] > maxback)
-			maxback = sh->max_back_ns[j];
+		res->own += sh->own_back[j];
+		res->cross += sh->cross_back[j];
+		res->reads += sh->reads[j];
+		res->stable += sh->stable[j];
+		if (sh->max_back_ns[j] > res->maxback)
+			res->maxback = sh->max_back_ns[j];
 	}
-	if (rewrite && is_stable == master)
+	if (check_rewrites)
 		TEST_ASSERT(sh->rewrite_done == events, "vCPU 0 handled %lu of %lu MSR rewrites",
 			    (unsigned long)sh->rewrite_done, events);
 	kvm_vm_free(vm);
+}
 
-	if (is_stable != master) {
-		ksft_test_result_skip("%s: KVM_GET_CLOCK says %s (host clocksource %s)\n",
-				      mode, is_stable ? "master clock" : "no master clock", cs);
-		ksft_test_result_skip("%s: clock update work\n", mode);
-		return false;
-	}
+/* Metrics of one mode and its two test results. */
+static void report_mode(const char *mode, bool master, unsigned long events,
+			double max_skew_us, const struct mode_result *res)
+{
+	const struct snap *s0 = &res->s0, *s1 = &res->s1, *s2 = &res->s2;
+	double per = (double)(s2->versions - s1->versions) / events;
 
-	per = (double)(s2.versions - s1.versions) / events;
 	metric(mode, "vcpus", nr_vcpus, "vcpus");
-	metric(mode, "setup_s", t_up, "s");
+	metric(mode, "setup_s", res->t_up, "s");
 	metric(mode, "pvclock_writes_per_event", per, "writes");
 	metric(mode, "wakeups_per_event",
-	       (double)(s2.vcpu[S_HALT_WAKEUP] - s1.vcpu[S_HALT_WAKEUP]) / events, "wakeups");
-	metric(mode, "pvclock_writes_setup", s1.versions - s0.versions, "writes");
-	metric(mode, "wakeups_setup", s1.vcpu[S_HALT_WAKEUP] - s0.vcpu[S_HALT_WAKEUP], "wakeups");
-	if (have_stats) {
+	       (double)(s2->vcpu[S_HALT_WAKEUP] - s1->vcpu[S_HALT_WAKEUP]) / events, "wakeups");
+	metric(mode, "pvclock_writes_setup", s1->versions - s0->versions, "writes");
+	metric(mode, "wakeups_setup", s1->vcpu[S_HALT_WAKEUP] - s0->vcpu[S_HALT_WAKEUP], "wakeups");
+	if (res->have_stats) {
 		metric(mode, "clock_updates_per_event",
-		       (double)(s2.vcpu[S_CLOCK_UPDATES] - s1.vcpu[S_CLOCK_UPDATES]) / events,
+		       (double)(s2->vcpu[S_CLOCK_UPDATES] - s1->vcpu[S_CLOCK_UPDATES]) / events,
 		       "updates");
 		metric(mode, "clock_fanouts_per_event",
-		       (double)(s2.vmst[S_CLOCK_FANOUTS] - s1.vmst[S_CLOCK_FANOUTS]) / events,
+		       (double)(s2->vmst[S_CLOCK_FANOUTS] - s1->vmst[S_CLOCK_FANOUTS]) / events,
 		       "fanouts");
 		metric(mode, "masterclock_updates_setup",
-		       s1.vmst[S_MASTERCLOCK_UPDATES] - s0.vmst[S_MASTERCLOCK_UPDATES], "updates");
+		       s1->vmst[S_MASTERCLOCK_UPDATES] - s0->vmst[S_MASTERCLOCK_UPDATES], "updates");
 		metric(mode, "masterclock_updates_per_event",
-		       (double)(s2.vmst[S_MASTERCLOCK_UPDATES] - s1.vmst[S_MASTERCLOCK_UPDATES]) /
+		       (double)(s2->vmst[S_MASTERCLOCK_UPDATES] - s1->vmst[S_MASTERCLOCK_UPDATES]) /
 		       events, "updates");
 	}
-	metric(mode, "reads", reads, "reads");
-	metric(mode, "backwards_own", own, "steps");
-	metric(mode, "backwards_cross", cross, "steps");
-	metric(mode, "max_backwards_ns", maxback, "ns");
+	metric(mode, "reads", res->reads, "reads");
+	metric(mode, "backwards_own", res->own, "steps");
+	metric(mode, "backwards_cross", res->cross, "steps");
+	metric(mode, "max_backwards_ns", res->maxback, "ns");
 	ksft_print_msg("%s: %lu events, %.2f pvclock writes and %.2f wake-ups per event; %lu reads, %lu/%lu steps back (own/cross, max %lu ns), stable bit in %lu reads\n",
 		       mode, events, per,
-		       (double)(s2.vcpu[S_HALT_WAKEUP] - s1.vcpu[S_HALT_WAKEUP]) / events,
-		       (unsigned long)reads, (unsigned long)own, (unsigned long)cross,
-		       (unsigned long)maxback, (unsigned long)stable);
+		       (double)(s2->vcpu[S_HALT_WAKEUP] - s1->vcpu[S_HALT_WAKEUP]) / events,
+		       (unsigned long)res->reads, (unsigned long)res->own,
+		       (unsigned long)res->cross, (unsigned long)res->maxback,
+		       (unsigned long)res->stable);
 
 	if (master)
-		ksft_test_result(reads > 0 && !own && !cross,
+		ksft_test_result(res->reads > 0 && !res->own && !res->cross,
 				 "%s: kvmclock monotonic and consistent across vCPUs (%lu reads)\n",
-				 mode, (unsigned long)reads);
+				 mode, (unsigned long)res->reads);
 	else
-		ksft_test_result(reads > 0 && maxback <= max_skew_us * 1000,
+		ksft_test_result(res->reads > 0 && res->maxback <= max_skew_us * 1000,
 				 "%s: kvmclock steps back at most %lu ns (bound %.0f us, %lu reads)\n",
-				 mode, (unsigned long)maxback, max_skew_us, (unsigned long)reads);
+				 mode, (unsigned long)res->maxback, max_skew_us,
+				 (unsigned long)res->reads);
 
-	if (!have_stats) {
+	if (!res->have_stats) {
 		ksft_test_result_skip("%s: clock update work per event reported only (kernel without clock_updates stats)\n",
 				      mode);
 	} else if (master) {
-		uint64_t mc = s1.vmst[S_MASTERCLOCK_UPDATES] - s0.vmst[S_MASTERCLOCK_UPDATES];
-		uint64_t wk = s2.vcpu[S_HALT_WAKEUP] - s1.vcpu[S_HALT_WAKEUP];
+		uint64_t mc = s1->vmst[S_MASTERCLOCK_UPDATES] - s0->vmst[S_MASTERCLOCK_UPDATES];
+		uint64_t wk = s2->vcpu[S_HALT_WAKEUP] - s1->vcpu[S_HALT_WAKEUP];
 
 		ksft_test_result(per <= 2 && wk < events && mc <= 8,
 				 "%s: %.2f pvclock writes (<= 2) and %lu wake-ups per %lu events, %lu master clock updates for %u vCPUs (<= 8)\n",
 				 mode, per, (unsigned long)wk, events, (unsigned long)mc, nr_vcpus);
 	} else {
-		uint64_t wk = s2.vcpu[S_HALT_WAKEUP] - s1.vcpu[S_HALT_WAKEUP];
+		uint64_t wk = s2->vcpu[S_HALT_WAKEUP] - s1->vcpu[S_HALT_WAKEUP];
 
 		ksft_test_result(guest_others_spin || wk < events,
 				 "%s: %lu wake-ups of halted vCPUs in %lu events\n",
 				 mode, (unsigned long)wk, events);
 	}
+}
+
+/* Returns false (and reports SKIP) when the mode is not available. */
+static bool run_mode(const char *mode, bool master, unsigned long events,
+		     unsigned long interval_ms, bool rewrite, uint32_t readers,
+		     int cpu_a, int cpu_b, double max_skew_us)
+{
+	static struct mode_result res;
+	double t0;
+
+	memset(&res, 0, sizeof(res));
+	t0 = scale_now_s();
+	setup_vm(master, &res);
+	start_vcpus(mode, cpu_a, t0, &res);
+	if (res.is_stable == master)
+		churn(events, interval_ms, rewrite, cpu_a, cpu_b);
+	snapshot(&res.s2);
+	stop_vcpus(readers, rewrite && res.is_stable == master, events, &res);
+
+	if (res.is_stable != master) {
+		ksft_test_result_skip("%s: KVM_GET_CLOCK says %s (host clocksource %s)\n",
+				      mode, res.is_stable ? "master clock" : "no master clock",
+				      res.cs);
+		ksft_test_result_skip("%s: clock update work\n", mode);
+		return false;
+	}
+	report_mode(mode, master, events, max_skew_us, &res);
 	return true;
 }
 
-int main(int argc, char *argv[])
-{
-	unsigned long events, interval_ms, max_vcpus;
-	const char *modes, *others;
-	int cpu_a = -1, cpu_b = -1, i, nmodes = 0;
+/* The KVMCLOCK_* settings of a run. */
+struct churn_cfg {
+	unsigned long events, interval_ms;
+	uint32_t readers;
 	bool rewrite, do_master, do_nomaster;
 	double max_skew_us;
-	struct sigaction sa = {};
-	cpu_set_t set;
-	uint32_t readers;
+	int cpu_a, cpu_b;
+};
 
-	ksft_print_header();
-	if (access(KVM_DEV_PATH, R_OK | W_OK))
-		ksft_exit_skip("%s not available: %s\n", KVM_DEV_PATH, strerror(errno));
-	if (!kvm_has_cap(KVM_CAP_ADJUST_CLOCK))
-		ksft_exit_skip("KVM_CAP_ADJUST_CLOCK not available\n");
+/* KVMCLOCK_* from the environment, checked; sets nr_vcpus and the guest's. */
+static void parse_env(struct churn_cfg *cfg)
+{
+	unsigned long max_vcpus;
+	const char *modes, *others;
 
 	max_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
 	nr_vcpus = scale_env_ulong("KVMCLOCK_VCPUS", max_vcpus < 1024 ? max_vcpus : 1024);
-	events = scale_env_ulong("KVMCLOCK_MIGRATIONS", 20);
-	interval_ms = scale_env_ulong("KVMCLOCK_INTERVAL_MS", 150);
-	rewrite = scale_env_ulong("KVMCLOCK_REWRITE", 1);
-	readers = scale_env_ulong("KVMCLOCK_READERS", 2);
-	max_skew_us = scale_env_ulong("KVMCLOCK_MAX_SKEW_US", 5000);
+	cfg->events = scale_env_ulong("KVMCLOCK_MIGRATIONS", 20);
+	cfg->interval_ms = scale_env_ulong("KVMCLOCK_INTERVAL_MS", 150);
+	cfg->rewrite = scale_env_ulong("KVMCLOCK_REWRITE", 1);
+	cfg->readers = scale_env_ulong("KVMCLOCK_READERS", 2);
+	cfg->max_skew_us = scale_env_ulong("KVMCLOCK_MAX_SKEW_US", 5000);
 	modes = getenv("KVMCLOCK_MODES");
 	if (!modes || !*modes)
 		modes = "master,nomaster";
-	do_master = strstr(modes, "master") == modes || strstr(modes, ",master");
-	do_nomaster = strstr(modes, "nomaster");
-	if (!do_master && !do_nomaster)
+	cfg->do_master = strstr(modes, "master") == modes || strstr(modes, ",master");
+	cfg->do_nomaster = strstr(modes, "nomaster");
+	if (!cfg->do_master && !cfg->do_nomaster)
 		ksft_exit_fail_msg("KVMCLOCK_MODES=%s: want master and/or nomaster\n", modes);
 	others = getenv("KVMCLOCK_OTHERS");
 	if (!others || !*others || !strcmp(others, "halt"))
@@ -497,24 +541,48 @@ int main(int argc, char *argv[])
 	if (nr_vcpus < 2 || nr_vcpus > MAX_VCPUS || nr_vcpus > max_vcpus)
 		ksft_exit_fail_msg("KVMCLOCK_VCPUS=%u: want 2..%lu\n", nr_vcpus,
 				   max_vcpus < MAX_VCPUS ? max_vcpus : MAX_VCPUS);
-	if (!readers || readers > MAX_READERS || readers > nr_vcpus)
+	if (!cfg->readers || cfg->readers > MAX_READERS || cfg->readers > nr_vcpus)
 		ksft_exit_fail_msg("KVMCLOCK_READERS=%u: want 1..%d and <= vCPUs\n",
-				   readers, MAX_READERS);
-	if (!events || !interval_ms)
+				   cfg->readers, MAX_READERS);
+	if (!cfg->events || !cfg->interval_ms)
 		ksft_exit_fail_msg("KVMCLOCK_MIGRATIONS and KVMCLOCK_INTERVAL_MS must be > 0\n");
-	guest_readers = readers;
+	guest_readers = cfg->readers;
+}
 
+/* The first two host CPUs we may run on: vCPU 0 moves between them. */
+static void pick_cpus(struct churn_cfg *cfg)
+{
+	cpu_set_t set;
+	int i;
+
+	cfg->cpu_a = cfg->cpu_b = -1;
 	TEST_ASSERT(!sched_getaffinity(0, sizeof(set), &set), "sched_getaffinity");
-	for (i = 0; i < CPU_SETSIZE && cpu_b < 0; i++) {
+	for (i = 0; i < CPU_SETSIZE && cfg->cpu_b < 0; i++) {
 		if (!CPU_ISSET(i, &set))
 			continue;
-		if (cpu_a < 0)
-			cpu_a = i;
+		if (cfg->cpu_a < 0)
+			cfg->cpu_a = i;
 		else
-			cpu_b = i;
+			cfg->cpu_b = i;
 	}
-	if (cpu_b < 0)
+	if (cfg->cpu_b < 0)
 		ksft_exit_skip("needs 2 host CPUs to move a vCPU between\n");
+}
+
+int main(int argc, char *argv[])
+{
+	struct churn_cfg cfg = {};
+	struct sigaction sa = {};
+	int nmodes = 0;
+
+	ksft_print_header();
+	if (access(KVM_DEV_PATH, R_OK | W_OK))
+		ksft_exit_skip("%s not available: %s\n", KVM_DEV_PATH, strerror(errno));
+	if (!kvm_has_cap(KVM_CAP_ADJUST_CLOCK))
+		ksft_exit_skip("KVM_CAP_ADJUST_CLOCK not available\n");
+
+	parse_env(&cfg);
+	pick_cpus(&cfg);
 
 	/* A vCPU fd and a stats fd per vCPU. */
 	scale_raise_nofile(2 * nr_vcpus + 100);
@@ -526,16 +594,16 @@ int main(int argc, char *argv[])
 	stats_fds = calloc(nr_vcpus, sizeof(*stats_fds));
 	TEST_ASSERT(vcpus && threads && stats_fds, "calloc");
 
-	ksft_set_plan(2 * (do_master + do_nomaster));
+	ksft_set_plan(2 * (cfg.do_master + cfg.do_nomaster));
 	ksft_print_msg("%u vCPUs (%u reading kvmclock, the others %s), %lu events every %lu ms on CPUs %d/%d, MSR rewrite %s\n",
-		       nr_vcpus, readers, guest_others_spin ? "reading too" : "halted",
-		       events, interval_ms, cpu_a, cpu_b, rewrite ? "on" : "off");
-	if (do_master)
-		nmodes += run_mode("master", true, events, interval_ms, rewrite,
-				   readers, cpu_a, cpu_b, max_skew_us);
-	if (do_nomaster)
-		nmodes += run_mode("nomaster", false, events, interval_ms, rewrite,
-				   readers, cpu_a, cpu_b, max_skew_us);
+		       nr_vcpus, cfg.readers, guest_others_spin ? "reading too" : "halted",
+		       cfg.events, cfg.interval_ms, cfg.cpu_a, cfg.cpu_b, cfg.rewrite ? "on" : "off");
+	if (cfg.do_master)
+		nmodes += run_mode("master", true, cfg.events, cfg.interval_ms, cfg.rewrite,
+				   cfg.readers, cfg.cpu_a, cfg.cpu_b, cfg.max_skew_us);
+	if (cfg.do_nomaster)
+		nmodes += run_mode("nomaster", false, cfg.events, cfg.interval_ms, cfg.rewrite,
+				   cfg.readers, cfg.cpu_a, cfg.cpu_b, cfg.max_skew_us);
 	if (!nmodes)
 		ksft_print_msg("no mode could be run\n");
 	ksft_finished();

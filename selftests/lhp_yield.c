@@ -450,24 +450,22 @@ static int online_cpus(void)
 	return CPU_COUNT(&set);
 }
 
-int main(int argc, char *argv[])
-{
-	unsigned long secs, warmup, overcommit, total;
-	struct delta total_d = {}, sweep_d[MAX_SWEEP] = {};
+/* The settings of a run and what its phases measure. */
+struct lhp_run {
+	unsigned long secs, warmup, total;
 	unsigned long sweep[MAX_SWEEP];
-	unsigned int nr_sweep = 0, rounds;
-	struct snapshot a, b;
-	const char *mode_env, *e;
-	uint64_t cs_errors = 0;
+	unsigned int nr_sweep, rounds;
 	long old_interval;
-	bool have_hv;
 	int ncpus, mode;
-	unsigned int v, c, i, r;
-	char *end;
+	struct delta total_d, sweep_d[MAX_SWEEP];
+};
 
-	ksft_print_header();
-	if (access(KVM_DEV_PATH, R_OK | W_OK))
-		ksft_exit_skip("%s not available: %s\n", KVM_DEV_PATH, strerror(errno));
+/* LHP_MODE: hv (HvNotifyLongSpinWait) where KVM has Hyper-V, else pause. */
+static int pick_mode(void)
+{
+	const char *mode_env;
+	bool have_hv;
+	int mode;
 
 	have_hv = kvm_has_cap(KVM_CAP_HYPERV_CPUID);
 	mode_env = getenv("LHP_MODE");
@@ -481,56 +479,68 @@ int main(int argc, char *argv[])
 		ksft_exit_fail_msg("LHP_MODE=%s: want hv or pause\n", mode_env);
 	if (mode == MODE_HV && !have_hv)
 		ksft_exit_skip("LHP_MODE=hv needs KVM_CAP_HYPERV_CPUID (CONFIG_KVM_HYPERV)\n");
+	return mode;
+}
 
-	ncpus = online_cpus();
+/* VMs and vCPUs from LHP_VMS/LHP_OVERCOMMIT/LHP_VCPUS, the guest's loops. */
+static void size_workload(struct lhp_run *run)
+{
+	unsigned long overcommit;
+
+	run->ncpus = online_cpus();
 	nr_vms = scale_env_ulong("LHP_VMS", 2);
 	overcommit = scale_env_ulong("LHP_OVERCOMMIT", 4);
-	secs = scale_env_ulong("LHP_SECONDS", 10);
-	warmup = scale_env_ulong("LHP_WARMUP", 1);
+	run->secs = scale_env_ulong("LHP_SECONDS", 10);
+	run->warmup = scale_env_ulong("LHP_WARMUP", 1);
 	vcpus_per_vm = scale_env_ulong("LHP_VCPUS", 0);
 	if (!nr_vms || nr_vms > MAX_VMS)
 		ksft_exit_fail_msg("LHP_VMS must be 1..%d\n", MAX_VMS);
 	if (!vcpus_per_vm)
-		vcpus_per_vm = (overcommit * ncpus + nr_vms - 1) / nr_vms;
+		vcpus_per_vm = (overcommit * run->ncpus + nr_vms - 1) / nr_vms;
 	if (vcpus_per_vm < 2)
 		vcpus_per_vm = 2;
 	if (vcpus_per_vm > MAX_VCPUS_PER_VM)
 		ksft_exit_fail_msg("%u vCPUs per VM, at most %d\n",
 				   vcpus_per_vm, MAX_VCPUS_PER_VM);
-	total = nr_vms * vcpus_per_vm;
+	run->total = nr_vms * vcpus_per_vm;
 
 	/* One thread and a few fds per vCPU. */
-	scale_raise_nofile(total * 4 + 100);
+	scale_raise_nofile(run->total * 4 + 100);
 
-	guest_mode = mode;
+	guest_mode = run->mode;
 	guest_is_amd = host_cpu_is_amd;
 	guest_spin_threshold = scale_env_ulong("LHP_SPIN_THRESHOLD", 0xfff);
 	guest_cs_loops = scale_env_ulong("LHP_CS_LOOPS", 64);
 	guest_ncs_loops = scale_env_ulong("LHP_NCS_LOOPS", 256);
 	if (!guest_spin_threshold)
 		guest_spin_threshold = 1;
+}
 
-	old_interval = get_interval();
-	rounds = scale_env_ulong("LHP_ROUNDS", 3);
+/* The current spin_yield_interval_ns and the LHP_SWEEP/LHP_ROUNDS values. */
+static void parse_sweep(struct lhp_run *run)
+{
+	const char *e;
+	char *end;
+
+	run->old_interval = get_interval();
+	run->rounds = scale_env_ulong("LHP_ROUNDS", 3);
 	e = getenv("LHP_SWEEP");
-	while (e && *e && nr_sweep < MAX_SWEEP) {
-		sweep[nr_sweep++] = strtoul(e, &end, 0);
+	while (e && *e && run->nr_sweep < MAX_SWEEP) {
+		run->sweep[run->nr_sweep++] = strtoul(e, &end, 0);
 		if (end == e || (*end && *end != ','))
 			ksft_exit_fail_msg("LHP_SWEEP=%s: want ns[,ns...]\n", getenv("LHP_SWEEP"));
 		e = *end ? end + 1 : end;
 	}
-	if (nr_sweep && old_interval < 0)
+	if (run->nr_sweep && run->old_interval < 0)
 		ksft_exit_skip("LHP_SWEEP needs %s (a patched kernel, root)\n", PARAM_INTERVAL);
-	if (!rounds)
-		rounds = 1;
+	if (!run->rounds)
+		run->rounds = 1;
+}
 
-	ksft_set_plan(3);
-	ksft_print_msg("mode %s, %u VMs x %u vCPUs = %lu vCPUs on %d host CPUs (overcommit %.1fx)\n",
-		       mode == MODE_HV ? "hv" : "pause", nr_vms, vcpus_per_vm,
-		       total, ncpus, (double)total / ncpus);
-	ksft_print_msg("spin threshold %u, cs loops %u, ncs loops %u, window %lus after %lus\n",
-		       guest_spin_threshold, guest_cs_loops, guest_ncs_loops,
-		       secs, warmup);
+/* Create the VMs, their shared page and the hypercall page. */
+static void create_vms(int mode)
+{
+	unsigned int v, c;
 
 	for (v = 0; v < nr_vms; v++) {
 		struct lhp_vm *lv = &vms[v];
@@ -554,44 +564,66 @@ int main(int argc, char *argv[])
 				      addr_gva2gpa(lv->vm, hcall_gva));
 		}
 	}
-
 	ksft_print_msg("%u VMs created\n", nr_vms);
+}
+
+/* Start a thread per vCPU and let the workload warm up. */
+static void start_vcpus(const struct lhp_run *run)
+{
+	struct snapshot a;
+	unsigned int v, c;
+
 	open_vcpu_stats();
 	for (v = 0; v < nr_vms; v++)
 		for (c = 0; c < vcpus_per_vm; c++)
 			pthread_create(&vms[v].threads[c], NULL, vcpu_thread,
 				       vms[v].vcpus[c]);
 
-	sleep(warmup);
+	sleep(run->warmup);
 	take_snapshot(&a);
 	ksft_print_msg("vCPUs running: %lu acquisitions after %lus warm-up\n",
-		       a.acquisitions, warmup);
-	if (nr_sweep) {
+		       a.acquisitions, run->warmup);
+}
+
+/* The measurement window(s): one, or rounds of each swept interval. */
+static void measure(struct lhp_run *run)
+{
+	struct snapshot a, b;
+	unsigned int i, r;
+
+	if (run->nr_sweep) {
 		/*
 		 * Interleave short windows of each interval so that slow drifts
 		 * of the host (other load, TCG) hit all values alike.
 		 */
-		for (r = 0; r < rounds; r++) {
-			for (i = 0; i < nr_sweep; i++) {
-				TEST_ASSERT(set_interval(sweep[i]), "cannot write %s",
+		for (r = 0; r < run->rounds; r++) {
+			for (i = 0; i < run->nr_sweep; i++) {
+				TEST_ASSERT(set_interval(run->sweep[i]), "cannot write %s",
 					    PARAM_INTERVAL);
 				sleep(1);
 				clear_lock_stat();
 				take_snapshot(&a);
-				sleep(secs);
+				sleep(run->secs);
 				take_snapshot(&b);
-				add_delta(&sweep_d[i], &a, &b);
-				add_delta(&total_d, &a, &b);
+				add_delta(&run->sweep_d[i], &a, &b);
+				add_delta(&run->total_d, &a, &b);
 			}
 		}
-		set_interval(old_interval);
+		set_interval(run->old_interval);
 	} else {
 		clear_lock_stat();
 		take_snapshot(&a);
-		sleep(secs);
+		sleep(run->secs);
 		take_snapshot(&b);
-		add_delta(&total_d, &a, &b);
+		add_delta(&run->total_d, &a, &b);
 	}
+}
+
+/* Stop the guests and join the threads; test 1: mutual exclusion held. */
+static void stop_vcpus(void)
+{
+	uint64_t cs_errors = 0;
+	unsigned int v, c;
 
 	for (v = 0; v < nr_vms; v++)
 		WRITE_ONCE(vms[v].sh->stop, 1);
@@ -603,40 +635,81 @@ int main(int argc, char *argv[])
 
 	ksft_test_result(!cs_errors, "ticket lock kept mutual exclusion (%lu violations)\n",
 			 cs_errors);
+}
 
-	metric("vcpus", total, "vcpus");
-	metric("overcommit", (double)total / ncpus, "x");
-	if (old_interval >= 0)
-		metric("spin_yield_interval_ns", old_interval, "ns");
-	for (i = 0; i < nr_sweep; i++) {
-		snprintf(metric_suffix, sizeof(metric_suffix), ".interval_%lu", sweep[i]);
-		ksft_print_msg("spin_yield_interval_ns=%lu, %u windows:\n", sweep[i], rounds);
-		report(&sweep_d[i], mode);
+/* Metrics, per swept interval and over all windows; test 2: progress. */
+static void report_run(struct lhp_run *run)
+{
+	unsigned int i;
+
+	metric("vcpus", run->total, "vcpus");
+	metric("overcommit", (double)run->total / run->ncpus, "x");
+	if (run->old_interval >= 0)
+		metric("spin_yield_interval_ns", run->old_interval, "ns");
+	for (i = 0; i < run->nr_sweep; i++) {
+		snprintf(metric_suffix, sizeof(metric_suffix), ".interval_%lu", run->sweep[i]);
+		ksft_print_msg("spin_yield_interval_ns=%lu, %u windows:\n", run->sweep[i],
+			       run->rounds);
+		report(&run->sweep_d[i], run->mode);
 	}
 	metric_suffix[0] = 0;
-	if (nr_sweep)
+	if (run->nr_sweep)
 		ksft_print_msg("all windows:\n");
-	report(&total_d, mode);
+	report(&run->total_d, run->mode);
 
-	ksft_test_result(total_d.acquisitions > 0,
+	ksft_test_result(run->total_d.acquisitions > 0,
 			 "%lu VMs made progress on their locks (%.0f acquisitions/s)\n",
-			 (unsigned long)nr_vms, total_d.acquisitions / total_d.secs);
+			 (unsigned long)nr_vms, run->total_d.acquisitions / run->total_d.secs);
+}
 
-	/*
-	 * The throttle is opt-in: a kernel that has it must default to 0, the
-	 * behaviour of kernels without it.  And where the handler runs and
-	 * counts, directed yield must still boost someone.
-	 */
-	if (old_interval < 0 && !total_d.have_stat[ST_ATTEMPTED]) {
+/*
+ * Test 3.  The throttle is opt-in: a kernel that has it must default to 0,
+ * the behaviour of kernels without it.  And where the handler runs and
+ * counts, directed yield must still boost someone.
+ */
+static void check_defaults(const struct lhp_run *run)
+{
+	const struct delta *d = &run->total_d;
+
+	if (run->old_interval < 0 && !d->have_stat[ST_ATTEMPTED]) {
 		ksft_test_result_skip("directed-yield defaults: kernel without spin_yield_* stats\n");
 	} else {
-		bool boosts = !total_d.stat[ST_ATTEMPTED] || total_d.stat[ST_SUCCESSFUL];
+		bool boosts = !d->stat[ST_ATTEMPTED] || d->stat[ST_SUCCESSFUL];
 
-		ksft_test_result(old_interval <= 0 && boosts,
+		ksft_test_result(run->old_interval <= 0 && boosts,
 				 "directed yield as stock by default: spin_yield_interval_ns %ld (want 0), %lu of %lu yield attempts boosted\n",
-				 old_interval, (unsigned long)total_d.stat[ST_SUCCESSFUL],
-				 (unsigned long)total_d.stat[ST_ATTEMPTED]);
+				 run->old_interval, (unsigned long)d->stat[ST_SUCCESSFUL],
+				 (unsigned long)d->stat[ST_ATTEMPTED]);
 	}
+}
+
+int main(int argc, char *argv[])
+{
+	static struct lhp_run run;
+	unsigned int v;
+
+	ksft_print_header();
+	if (access(KVM_DEV_PATH, R_OK | W_OK))
+		ksft_exit_skip("%s not available: %s\n", KVM_DEV_PATH, strerror(errno));
+
+	run.mode = pick_mode();
+	size_workload(&run);
+	parse_sweep(&run);
+
+	ksft_set_plan(3);
+	ksft_print_msg("mode %s, %u VMs x %u vCPUs = %lu vCPUs on %d host CPUs (overcommit %.1fx)\n",
+		       run.mode == MODE_HV ? "hv" : "pause", nr_vms, vcpus_per_vm,
+		       run.total, run.ncpus, (double)run.total / run.ncpus);
+	ksft_print_msg("spin threshold %u, cs loops %u, ncs loops %u, window %lus after %lus\n",
+		       guest_spin_threshold, guest_cs_loops, guest_ncs_loops,
+		       run.secs, run.warmup);
+
+	create_vms(run.mode);
+	start_vcpus(&run);
+	measure(&run);
+	stop_vcpus();
+	report_run(&run);
+	check_defaults(&run);
 
 	for (v = 0; v < nr_vms; v++)
 		kvm_vm_free(vms[v].vm);

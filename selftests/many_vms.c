@@ -642,6 +642,86 @@ static const char *stop_step, *stop_why;
 static int stop_errno = 0;
 static unsigned int stop_vm;
 
+/*
+ * Create vCPU v of VM i (fd vm) and set it up to run the guest: CPUID,
+ * real-mode segments, registers, MP state, and kvm_run if mapped up front.
+ * Returns NULL, or the step that failed (errno set).
+ */
+static const char *create_vcpu(int vm, unsigned int i, unsigned int v,
+			       const struct kvm_regs *regs_tmpl)
+{
+	struct vcpu *vc = &vcpus[i * vcpus_per_vm + v];
+	struct kvm_regs regs = *regs_tmpl;
+	struct kvm_sregs sregs;
+
+	vc->vm = i;
+	vc->idx = v;
+	vc->fd = ioctl(vm, KVM_CREATE_VCPU, v);
+	if (vc->fd < 0)
+		return "KVM_CREATE_VCPU";
+	step_done(4);
+	if (ioctl(vc->fd, KVM_SET_CPUID2, cpuid))
+		return "KVM_SET_CPUID2";
+	step_done(5);
+	if (ioctl(vc->fd, KVM_GET_SREGS, &sregs))
+		return "KVM_GET_SREGS";
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	sregs.ds.selector = sregs.es.selector = sregs.ss.selector = 0;
+	sregs.ds.base = sregs.es.base = sregs.ss.base = 0;
+	if (ioctl(vc->fd, KVM_SET_SREGS, &sregs))
+		return "KVM_SET_SREGS";
+	step_done(6);
+	regs.rbx = GUEST_COUNTERS + 16 * v;
+	regs.rsp = GUEST_STACK_TOP - GUEST_STACK_SIZE * v;
+	if (ioctl(vc->fd, KVM_SET_REGS, &regs))
+		return "KVM_SET_REGS";
+	if (v) {
+		/* With an in-kernel APIC, APs wait for INIT/SIPI. */
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+		if (ioctl(vc->fd, KVM_SET_MP_STATE, &mp))
+			return "KVM_SET_MP_STATE";
+	}
+	step_done(7);
+	if (map_run) {
+		vc->run = mmap(NULL, run_mmap_size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, vc->fd, 0);
+		if (vc->run == MAP_FAILED) {
+			vc->run = NULL;
+			return "mmap";
+		}
+		step_done(8);
+	}
+	return NULL;
+}
+
+/* Record why VM i could not be created and undo what exists of it. */
+static void fail_vm(unsigned int i, const char *step)
+{
+	unsigned int v;
+
+	stop_errno = errno;
+	stop_step = step;
+	stop_vm = i;
+	stop_why = explain_errno(errno, step);
+	/* Undo the partial VM so that everything counted is complete. */
+	for (v = 0; v < vcpus_per_vm; v++) {
+		struct vcpu *vc = &vcpus[i * vcpus_per_vm + v];
+
+		if (vc->run)
+			munmap(vc->run, run_mmap_size);
+		if (vc->fd >= 0)
+			close(vc->fd);
+		vc->fd = -1;
+		vc->run = NULL;
+	}
+	if (vm_fds[i] >= 0)
+		close(vm_fds[i]);
+	vm_fds[i] = -1;
+}
+
+/* Create VM i: irqchip, halt polling, its memslot and its vCPUs. */
 static bool create_vm(unsigned int i, struct kvm_regs *regs_tmpl)
 {
 	unsigned char *mem = guest_mem + (size_t)i * guest_stride;
@@ -692,56 +772,9 @@ static bool create_vm(unsigned int i, struct kvm_regs *regs_tmpl)
 	step_done(3);
 
 	for (v = 0; v < vcpus_per_vm; v++) {
-		struct vcpu *vc = &vcpus[i * vcpus_per_vm + v];
-		struct kvm_regs regs = *regs_tmpl;
-		struct kvm_sregs sregs;
-
-		vc->vm = i;
-		vc->idx = v;
-		step = "KVM_CREATE_VCPU";
-		vc->fd = ioctl(vm, KVM_CREATE_VCPU, v);
-		if (vc->fd < 0)
+		step = create_vcpu(vm, i, v, regs_tmpl);
+		if (step)
 			goto fail;
-		step_done(4);
-		step = "KVM_SET_CPUID2";
-		if (ioctl(vc->fd, KVM_SET_CPUID2, cpuid))
-			goto fail;
-		step_done(5);
-		step = "KVM_GET_SREGS";
-		if (ioctl(vc->fd, KVM_GET_SREGS, &sregs))
-			goto fail;
-		sregs.cs.selector = 0;
-		sregs.cs.base = 0;
-		sregs.ds.selector = sregs.es.selector = sregs.ss.selector = 0;
-		sregs.ds.base = sregs.es.base = sregs.ss.base = 0;
-		step = "KVM_SET_SREGS";
-		if (ioctl(vc->fd, KVM_SET_SREGS, &sregs))
-			goto fail;
-		step_done(6);
-		regs.rbx = GUEST_COUNTERS + 16 * v;
-		regs.rsp = GUEST_STACK_TOP - GUEST_STACK_SIZE * v;
-		step = "KVM_SET_REGS";
-		if (ioctl(vc->fd, KVM_SET_REGS, &regs))
-			goto fail;
-		if (v) {
-			/* With an in-kernel APIC, APs wait for INIT/SIPI. */
-			struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
-
-			step = "KVM_SET_MP_STATE";
-			if (ioctl(vc->fd, KVM_SET_MP_STATE, &mp))
-				goto fail;
-		}
-		step_done(7);
-		if (map_run) {
-			step = "mmap";
-			vc->run = mmap(NULL, run_mmap_size, PROT_READ | PROT_WRITE,
-				       MAP_SHARED, vc->fd, 0);
-			if (vc->run == MAP_FAILED) {
-				vc->run = NULL;
-				goto fail;
-			}
-			step_done(8);
-		}
 	}
 	if (close_vm_fd) {
 		close(vm);
@@ -750,24 +783,7 @@ static bool create_vm(unsigned int i, struct kvm_regs *regs_tmpl)
 	return true;
 
 fail:
-	stop_errno = errno;
-	stop_step = step;
-	stop_vm = i;
-	stop_why = explain_errno(errno, step);
-	/* Undo the partial VM so that everything counted is complete. */
-	for (v = 0; v < vcpus_per_vm; v++) {
-		struct vcpu *vc = &vcpus[i * vcpus_per_vm + v];
-
-		if (vc->run)
-			munmap(vc->run, run_mmap_size);
-		if (vc->fd >= 0)
-			close(vc->fd);
-		vc->fd = -1;
-		vc->run = NULL;
-	}
-	if (vm_fds[i] >= 0)
-		close(vm_fds[i]);
-	vm_fds[i] = -1;
+	fail_vm(i, step);
 	return false;
 }
 
@@ -887,27 +903,24 @@ static void load_guest(unsigned char *mem)
 	memcpy(mem + GUEST_CODE, guest_code_start, guest_code_end - guest_code_start);
 }
 
-int main(void)
-{
-	unsigned int i, b, nr_buckets, nr_threads, nr_started = 0, total_vcpus;
-	unsigned int first_bucket_n;
-	uint64_t cpu0, t0, t_create, t_start, t_destroy, deadline;
-	struct snap s0, s1, s2, s3;
+/* What the phases of main() hand to each other. */
+struct phases {
+	struct snap s0, s1, s2;		/* before create, after create, running */
+	struct slab_use *slab0;
+	int nslab0, fds0, fds1;
+	long rss0, threads0, threads1;
+	uint64_t cpu0, t_create;
 	struct bucket *buckets;
-	struct slab_use *slab0 = NULL;
-	int nslab0, fds0, fds1, tight, r;
-	long threads0, threads1, rss0, rss1;
-	struct kvm_regs regs_tmpl;
-	struct rlimit rl;
-	struct sigaction sa;
-	pthread_attr_t attr;
-	unsigned char *stacks;
-	uint32_t *start_ticks, *ticks;
+	unsigned int nr_buckets, total_vcpus, nr_threads, nr_started;
 	uint64_t *vm_ns;
-	char *env;
+	uint32_t *start_ticks, *ticks;
+	struct kvm_regs regs_tmpl;
+};
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	ksft_print_header();
+/* Options: MANY_VMS_* from the environment. */
+static void parse_env(void)
+{
+	char *env;
 
 	vcpus_per_vm = env_uint("MANY_VMS_VCPUS", 1, 1, MAX_VCPUS_PER_VM);
 	run_secs = env_uint("MANY_VMS_SECONDS", 10, 1, 86400);
@@ -935,6 +948,13 @@ int main(void)
 		probe_max = true;
 	else
 		nr_vms = env_uint("MANY_VMS_N", 0, 0, 10000000);
+}
+
+/* /dev/kvm, the capabilities needed, supported CPUID, RLIMIT_NOFILE. */
+static void open_kvm(void)
+{
+	struct rlimit rl;
+	unsigned int i;
 
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
@@ -969,6 +989,13 @@ int main(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			ksft_exit_fail_perror("setrlimit(RLIMIT_NOFILE)");
 	}
+}
+
+/* The host's limits, and N (nr_vms) and the bucket size from them. */
+static void choose_size(struct phases *p)
+{
+	unsigned int i;
+	int tight;
 
 	tight = compute_limits();
 	ksft_print_msg("host limits, in VMs of %u vCPU(s) (%d fds, %u threads, %d mappings each):\n",
@@ -1003,25 +1030,30 @@ int main(void)
 	}
 	if (!bucket_size)
 		bucket_size = nr_vms >= 2000 ? 1000 : (nr_vms / 10 ? nr_vms / 10 : 1);
-	nr_buckets = (nr_vms + bucket_size - 1) / bucket_size;
-	total_vcpus = nr_vms * vcpus_per_vm;
+	p->nr_buckets = (nr_vms + bucket_size - 1) / bucket_size;
+	p->total_vcpus = nr_vms * vcpus_per_vm;
 
 	ksft_print_msg("%u VMs x %u vCPUs, %s irqchip, halt polling %s, timer %u ms, run %u s, bucket %u, kvm_run %s, guest memory %s, VM fds %s\n",
 		       nr_vms, vcpus_per_vm, split_irqchip ? "split" : "full",
 		       keep_halt_poll ? "module default" : "off", period_ms, run_secs, bucket_size,
 		       map_run ? "mapped" : "not mapped", separate_maps ? "one VMA per VM" : "one VMA",
 		       close_vm_fd ? "closed" : "kept");
-	ksft_set_plan(2);
+}
 
-	vcpus = calloc(total_vcpus, sizeof(*vcpus));
+/* Per-vCPU and per-VM arrays, guest memory and the vCPU register template. */
+static void alloc_state(struct phases *p)
+{
+	unsigned int i;
+
+	vcpus = calloc(p->total_vcpus, sizeof(*vcpus));
 	vm_fds = malloc(nr_vms * sizeof(*vm_fds));
-	buckets = calloc(nr_buckets, sizeof(*buckets));
-	start_ticks = calloc(total_vcpus, sizeof(*start_ticks));
-	ticks = calloc(total_vcpus, sizeof(*ticks));
-	vm_ns = calloc(bucket_size, sizeof(*vm_ns));
-	if (!vcpus || !vm_fds || !buckets || !start_ticks || !ticks || !vm_ns)
+	p->buckets = calloc(p->nr_buckets, sizeof(*p->buckets));
+	p->start_ticks = calloc(p->total_vcpus, sizeof(*p->start_ticks));
+	p->ticks = calloc(p->total_vcpus, sizeof(*p->ticks));
+	p->vm_ns = calloc(bucket_size, sizeof(*p->vm_ns));
+	if (!vcpus || !vm_fds || !p->buckets || !p->start_ticks || !p->ticks || !p->vm_ns)
 		ksft_exit_fail_msg("out of memory\n");
-	for (i = 0; i < total_vcpus; i++)
+	for (i = 0; i < p->total_vcpus; i++)
 		vcpus[i].fd = -1;
 	for (i = 0; i < nr_vms; i++)
 		vm_fds[i] = -1;
@@ -1034,105 +1066,122 @@ int main(void)
 	if (guest_mem == MAP_FAILED)
 		ksft_exit_fail_perror("mmap(guest memory)");
 
-	memset(&regs_tmpl, 0, sizeof(regs_tmpl));
-	regs_tmpl.rip = GUEST_CODE;
-	regs_tmpl.rflags = 2;
-	regs_tmpl.rsi = (uint64_t)period_ms * 1000000 / TIMER_DIVIDE;
-	if (regs_tmpl.rsi > UINT32_MAX)
-		regs_tmpl.rsi = UINT32_MAX;
+	memset(&p->regs_tmpl, 0, sizeof(p->regs_tmpl));
+	p->regs_tmpl.rip = GUEST_CODE;
+	p->regs_tmpl.rflags = 2;
+	p->regs_tmpl.rsi = (uint64_t)period_ms * 1000000 / TIMER_DIVIDE;
+	if (p->regs_tmpl.rsi > UINT32_MAX)
+		p->regs_tmpl.rsi = UINT32_MAX;
+}
 
-	/* Phase 1: create. */
-	fds0 = count_fds();
-	rss0 = self_status("RssAnon:");
-	nslab0 = read_slabinfo(&slab0);
-	s0 = snapshot();
-	cpu0 = cpu_ns();
-	t0 = now_ns();
-	for (b = 0; b < nr_buckets && !stop_step; b++) {
-		struct bucket *bk = &buckets[b];
-		unsigned int end;
-		struct snap sb = snapshot();
-		uint64_t tb;
+/* Create the VMs of one bucket; false when none could be created. */
+static bool create_bucket(struct phases *p, unsigned int b)
+{
+	struct bucket *bk = &p->buckets[b];
+	unsigned int i, end;
+	struct snap sb = snapshot(), se;
+	uint64_t tb;
 
-		bk->first = b * bucket_size;
-		end = bk->first + bucket_size < nr_vms ? bk->first + bucket_size : nr_vms;
-		bk->cpu_ns = cpu_ns();
-		tb = now_ns();
-		for (i = bk->first; i < end; i++) {
-			unsigned char *mem = guest_mem + (size_t)i * guest_stride;
-			uint64_t tv = now_ns();
+	bk->first = b * bucket_size;
+	end = bk->first + bucket_size < nr_vms ? bk->first + bucket_size : nr_vms;
+	bk->cpu_ns = cpu_ns();
+	tb = now_ns();
+	for (i = bk->first; i < end; i++) {
+		unsigned char *mem = guest_mem + (size_t)i * guest_stride;
+		uint64_t tv = now_ns();
 
-			if (separate_maps && mprotect(mem, GUEST_PAGE, PROT_READ | PROT_WRITE)) {
-				stop_errno = errno;
-				stop_step = "mprotect";
-				stop_vm = i;
-				stop_why = explain_errno(errno, "mmap");
-				break;
-			}
-			load_guest(mem);
-			if (!create_vm(i, &regs_tmpl))
-				break;
-			vm_ns[i - bk->first] = now_ns() - tv;
-			nr_created++;
-		}
-		bk->ns = now_ns() - tb;
-		bk->cpu_ns = cpu_ns() - bk->cpu_ns;
-		bk->count = nr_created - bk->first;
-		if (bk->count) {
-			qsort(vm_ns, bk->count, sizeof(*vm_ns), cmp_u64);
-			bk->median_ns = vm_ns[bk->count / 2];
-		}
-		{
-			struct snap se = snapshot();
-
-			bk->kmem_kib = kmem_total(&se) - kmem_total(&sb);
-		}
-		if (!bk->count)
+		if (separate_maps && mprotect(mem, GUEST_PAGE, PROT_READ | PROT_WRITE)) {
+			stop_errno = errno;
+			stop_step = "mprotect";
+			stop_vm = i;
+			stop_why = explain_errno(errno, "mmap");
 			break;
-		/* Progress while creating: a long run shows where it is. */
-		ksft_print_msg("bucket %u: VMs %u-%u, %.1f us/VM (median %.1f, cpu %.1f), %.1f KiB/VM\n",
-			       b, bk->first, bk->first + bk->count - 1,
-			       bk->ns / 1e3 / bk->count, bk->median_ns / 1e3,
-			       bk->cpu_ns / 1e3 / bk->count, (double)bk->kmem_kib / bk->count);
+		}
+		load_guest(mem);
+		if (!create_vm(i, &p->regs_tmpl))
+			break;
+		p->vm_ns[i - bk->first] = now_ns() - tv;
+		nr_created++;
 	}
-	t_create = now_ns() - t0;
-	cpu0 = cpu_ns() - cpu0;
-	s1 = snapshot();
-	fds1 = count_fds();
-	for (nr_buckets = 0; nr_buckets < b && buckets[nr_buckets].count; nr_buckets++)
+	bk->ns = now_ns() - tb;
+	bk->cpu_ns = cpu_ns() - bk->cpu_ns;
+	bk->count = nr_created - bk->first;
+	if (bk->count) {
+		qsort(p->vm_ns, bk->count, sizeof(*p->vm_ns), cmp_u64);
+		bk->median_ns = p->vm_ns[bk->count / 2];
+	}
+	se = snapshot();
+	bk->kmem_kib = kmem_total(&se) - kmem_total(&sb);
+	if (!bk->count)
+		return false;
+	/* Progress while creating: a long run shows where it is. */
+	ksft_print_msg("bucket %u: VMs %u-%u, %.1f us/VM (median %.1f, cpu %.1f), %.1f KiB/VM\n",
+		       b, bk->first, bk->first + bk->count - 1,
+		       bk->ns / 1e3 / bk->count, bk->median_ns / 1e3,
+		       bk->cpu_ns / 1e3 / bk->count, (double)bk->kmem_kib / bk->count);
+	return true;
+}
+
+/* Phase 1: create all VMs, bucket by bucket, with snapshots around it. */
+static void phase_create(struct phases *p)
+{
+	unsigned int b;
+	uint64_t t0;
+
+	p->fds0 = count_fds();
+	p->rss0 = self_status("RssAnon:");
+	p->nslab0 = read_slabinfo(&p->slab0);
+	p->s0 = snapshot();
+	p->cpu0 = cpu_ns();
+	t0 = now_ns();
+	for (b = 0; b < p->nr_buckets && !stop_step; b++)
+		if (!create_bucket(p, b))
+			break;
+	p->t_create = now_ns() - t0;
+	p->cpu0 = cpu_ns() - p->cpu0;
+	p->s1 = snapshot();
+	p->fds1 = count_fds();
+	for (p->nr_buckets = 0; p->nr_buckets < b && p->buckets[p->nr_buckets].count;
+	     p->nr_buckets++)
 		;
+}
+
+/* The creation table, its metrics and test 1. */
+static void report_create(struct phases *p)
+{
+	const struct snap *s0 = &p->s0, *s1 = &p->s1;
+	unsigned int i, b;
 
 	if (stop_step)
 		ksft_print_msg("creation stopped at VM %u (%s): errno %d (%s); limit: %s\n",
 			       stop_vm, stop_step, stop_errno, strerror(stop_errno), stop_why);
 	ksft_print_msg("created %u VMs (%u vCPUs) in %.2f s: %.0f VMs/s\n", nr_created,
-		       nr_created * vcpus_per_vm, t_create / 1e9,
-		       nr_created ? nr_created / (t_create / 1e9) : 0);
+		       nr_created * vcpus_per_vm, p->t_create / 1e9,
+		       nr_created ? nr_created / (p->t_create / 1e9) : 0);
 	ksft_print_msg("%-7s %-13s %6s %10s %10s %10s %12s\n", "bucket", "VMs", "count", "us/VM",
 		       "median_us", "cpu_us/VM", "kmem_KiB/VM");
-	for (b = 0; b < nr_buckets; b++) {
+	for (b = 0; b < p->nr_buckets; b++) {
+		struct bucket *bk = &p->buckets[b];
 		char range[32];
 
-		snprintf(range, sizeof(range), "%u-%u", buckets[b].first,
-			 buckets[b].first + buckets[b].count - 1);
+		snprintf(range, sizeof(range), "%u-%u", bk->first, bk->first + bk->count - 1);
 		ksft_print_msg("%-7u %-13s %6u %10.1f %10.1f %10.1f %12.1f\n", b, range,
-			       buckets[b].count, buckets[b].ns / 1e3 / buckets[b].count,
-			       buckets[b].median_ns / 1e3,
-			       buckets[b].cpu_ns / 1e3 / buckets[b].count,
-			       (double)buckets[b].kmem_kib / buckets[b].count);
+			       bk->count, bk->ns / 1e3 / bk->count, bk->median_ns / 1e3,
+			       bk->cpu_ns / 1e3 / bk->count, (double)bk->kmem_kib / bk->count);
 	}
 
 	metric("vms", nr_created, "vms");
 	metric("vcpus", nr_created * vcpus_per_vm, "vcpus");
 	if (nr_created) {
-		struct bucket *first = &buckets[0], *last = &buckets[nr_buckets - 1];
+		struct bucket *first = &p->buckets[0], *last = &p->buckets[p->nr_buckets - 1];
+		unsigned int first_bucket_n;
 
 		/* A short last bucket is noisy: compare with the last full one. */
-		if (nr_buckets > 1 && last->count < bucket_size / 2)
+		if (p->nr_buckets > 1 && last->count < bucket_size / 2)
 			last--;
 		first_bucket_n = first->count;
-		metric("create_vms_per_s", nr_created / (t_create / 1e9), "vms/s");
-		metric("create_cpu_us_per_vm", cpu0 / 1e3 / nr_created, "us");
+		metric("create_vms_per_s", nr_created / (p->t_create / 1e9), "vms/s");
+		metric("create_cpu_us_per_vm", p->cpu0 / 1e3 / nr_created, "us");
 		metric("create_us_per_vm.first_bucket", first->ns / 1e3 / first->count, "us");
 		metric("create_us_per_vm.last_bucket", last->ns / 1e3 / last->count, "us");
 		metric("create_last_first_ratio",
@@ -1145,23 +1194,23 @@ int main(void)
 		metric("create_cpu_us_per_vm.last_bucket", last->cpu_ns / 1e3 / last->count, "us");
 		metric("kmem_kib_per_vm.first_bucket", (double)first->kmem_kib / first->count, "KiB");
 		metric("kmem_kib_per_vm.last_bucket", (double)last->kmem_kib / last->count, "KiB");
-		if (s0.ok && s1.ok) {
-			metric("kmem_kib_per_vm", (double)(kmem_total(&s1) - kmem_total(&s0)) / nr_created, "KiB");
-			metric("slab_kib_per_vm", (double)(s1.v[M_SLAB] - s0.v[M_SLAB]) / nr_created, "KiB");
-			metric("pagetables_kib_per_vm", (double)(s1.v[M_PT] - s0.v[M_PT]) / nr_created, "KiB");
-			metric("vmalloc_kib_per_vm", (double)(s1.v[M_VMALLOC] - s0.v[M_VMALLOC]) / nr_created, "KiB");
-			metric("percpu_kib_per_vm", (double)(s1.v[M_PERCPU] - s0.v[M_PERCPU]) / nr_created, "KiB");
+		if (s0->ok && s1->ok) {
+			metric("kmem_kib_per_vm", (double)(kmem_total(s1) - kmem_total(s0)) / nr_created, "KiB");
+			metric("slab_kib_per_vm", (double)(s1->v[M_SLAB] - s0->v[M_SLAB]) / nr_created, "KiB");
+			metric("pagetables_kib_per_vm", (double)(s1->v[M_PT] - s0->v[M_PT]) / nr_created, "KiB");
+			metric("vmalloc_kib_per_vm", (double)(s1->v[M_VMALLOC] - s0->v[M_VMALLOC]) / nr_created, "KiB");
+			metric("percpu_kib_per_vm", (double)(s1->v[M_PERCPU] - s0->v[M_PERCPU]) / nr_created, "KiB");
 			/* Includes pages that no counter above sees (VMCB, MSR bitmap). */
 			metric("memavailable_drop_kib_per_vm",
-			       (double)(s0.v[M_AVAIL] - s1.v[M_AVAIL]) / nr_created, "KiB");
+			       (double)(s0->v[M_AVAIL] - s1->v[M_AVAIL]) / nr_created, "KiB");
 		}
 		ksft_print_msg("creation time per VM by step:\n");
 		for (i = 0; i < NR_STEPS; i++)
 			if (step_ns[i])
 				ksft_print_msg("  %-28s %9.1f us\n", step_names[i],
 					       step_ns[i] / 1e3 / nr_created);
-		metric("fds_per_vm", (double)(fds1 - fds0) / nr_created, "fds");
-		print_slab_delta(slab0, nslab0, nr_created);
+		metric("fds_per_vm", (double)(p->fds1 - p->fds0) / nr_created, "fds");
+		print_slab_delta(p->slab0, p->nslab0, nr_created);
 	}
 	if (probe_max || !stop_step)
 		ksft_test_result(nr_created > 0, "created %u of %u VMs x %u vCPUs%s%s\n",
@@ -1170,24 +1219,30 @@ int main(void)
 	else
 		ksft_test_result_fail("created %u of %u VMs x %u vCPUs: %s failed, errno %d, limit: %s\n",
 				      nr_created, nr_vms, vcpus_per_vm, stop_step, stop_errno, stop_why);
-	if (!nr_created) {
-		ksft_test_result_skip("no VM to run\n");
-		ksft_finished();
-	}
+}
 
-	/* Phase 2: one thread per vCPU, small stacks from one mapping. */
+/* Phase 2: one thread per vCPU, small stacks from one mapping. */
+static void phase_start(struct phases *p)
+{
+	struct sigaction sa;
+	pthread_attr_t attr;
+	unsigned char *stacks;
+	unsigned int i;
+	uint64_t t0;
+	int r;
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_nop;
 	sigaction(SIGUSR1, &sa, NULL);
-	nr_threads = nr_created * vcpus_per_vm;
-	stacks = mmap(NULL, (size_t)nr_threads * stack_kib * 1024, PROT_READ | PROT_WRITE,
+	p->nr_threads = nr_created * vcpus_per_vm;
+	stacks = mmap(NULL, (size_t)p->nr_threads * stack_kib * 1024, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (stacks == MAP_FAILED)
 		ksft_exit_fail_perror("mmap(thread stacks)");
 	pthread_attr_init(&attr);
-	threads0 = self_status("Threads:");
+	p->threads0 = self_status("Threads:");
 	t0 = now_ns();
-	for (i = 0; i < nr_threads; i++) {
+	for (i = 0; i < p->nr_threads; i++) {
 		r = pthread_attr_setstack(&attr, stacks + (size_t)i * stack_kib * 1024,
 					  stack_kib * 1024);
 		if (!r)
@@ -1198,89 +1253,107 @@ int main(void)
 			break;
 		}
 		vcpus[i].started = true;
-		nr_started++;
+		p->nr_started++;
 	}
-	t_start = now_ns() - t0;
-	metric("start_ms", t_start / 1e6, "ms");
+	metric("start_ms", (now_ns() - t0) / 1e6, "ms");
+}
+
+/* Phase 3: the run window; ticks per vCPU, memory while running, test 2. */
+static void phase_run(struct phases *p)
+{
+	unsigned int i, nr_started = p->nr_started;
+	unsigned int vm_min = UINT_MAX, starved = 0, starved_vms = 0, stopped;
+	uint32_t *ticks = p->ticks, *sorted;
+	uint64_t t0, deadline;
+	double window, expected;
+	long rss1;
 
 	/* Let every vCPU reach the guest loop, then open the window. */
 	usleep(500 * 1000 + (period_ms < 5000 ? period_ms : 5000) * 1000);
-	threads1 = self_status("Threads:");
+	p->threads1 = self_status("Threads:");
 	for (i = 0; i < nr_started; i++)
-		start_ticks[i] = read_ticks(&vcpus[i]);
+		p->start_ticks[i] = read_ticks(&vcpus[i]);
 	t0 = now_ns();
 	deadline = t0 + run_secs * 1000000000ull;
 	while (now_ns() < deadline && nr_done < nr_started)
 		usleep(100 * 1000);
 	for (i = 0; i < nr_started; i++)
-		ticks[i] = read_ticks(&vcpus[i]) - start_ticks[i];
-	s2 = snapshot();
-	{
-		double window = (now_ns() - t0) / 1e9;
-		unsigned int vm_min = UINT_MAX, starved = 0, starved_vms = 0, stopped = nr_done;
-		uint32_t *sorted = malloc(nr_started * sizeof(*sorted));
-		double expected = window * 1000.0 / period_ms;
+		ticks[i] = read_ticks(&vcpus[i]) - p->start_ticks[i];
+	p->s2 = snapshot();
 
-		for (i = 0; i < nr_started; i++) {
-			if (ticks[i] < min_ticks) {
-				if (starved < MAX_REPORTED_ERRORS)
-					ksft_print_msg("VM %u vCPU %u: %u ticks in the window\n",
-						       vcpus[i].vm, vcpus[i].idx, ticks[i]);
-				starved++;
-				if (!vcpus[i].idx || ticks[i - 1] >= min_ticks)
-					starved_vms++;
-			}
+	window = (now_ns() - t0) / 1e9;
+	stopped = nr_done;
+	sorted = malloc(nr_started * sizeof(*sorted));
+	expected = window * 1000.0 / period_ms;
+	for (i = 0; i < nr_started; i++) {
+		if (ticks[i] < min_ticks) {
+			if (starved < MAX_REPORTED_ERRORS)
+				ksft_print_msg("VM %u vCPU %u: %u ticks in the window\n",
+					       vcpus[i].vm, vcpus[i].idx, ticks[i]);
+			starved++;
+			if (!vcpus[i].idx || ticks[i - 1] >= min_ticks)
+				starved_vms++;
 		}
-		for (i = 0; i + vcpus_per_vm <= nr_started; i += vcpus_per_vm) {
-			unsigned int sum = 0, v;
-
-			for (v = 0; v < vcpus_per_vm; v++)
-				sum += ticks[i + v];
-			if (sum < vm_min)
-				vm_min = sum;
-		}
-		memcpy(sorted, ticks, nr_started * sizeof(*sorted));
-		qsort(sorted, nr_started, sizeof(*sorted), cmp_u32);
-		ksft_print_msg("window %.1f s, %u threads running, expected ~%.1f ticks per vCPU\n",
-			       window, nr_started, expected);
-		ksft_print_msg("ticks per vCPU: min %u, median %u, max %u; per VM min %u\n",
-			       sorted[0], sorted[nr_started / 2], sorted[nr_started - 1], vm_min);
-		metric("ticks_min", sorted[0], "ticks");
-		metric("ticks_median", sorted[nr_started / 2], "ticks");
-		metric("ticks_max", sorted[nr_started - 1], "ticks");
-		metric("ticks_min_expected_ratio", expected > 0 ? sorted[0] / expected : 0, "x");
-		if (rss0 >= 0 && (rss1 = self_status("RssAnon:")) >= 0)
-			metric("user_kib_per_vm.running", (double)(rss1 - rss0) / nr_created, "KiB");
-		if (threads0 > 0 && threads1 > 0)
-			metric("threads_per_vm", (double)(threads1 - threads0) / nr_created, "threads");
-		if (s0.ok && s2.ok) {
-			metric("kmem_kib_per_vm.running", (double)(kmem_total(&s2) - kmem_total(&s0)) / nr_created, "KiB");
-			metric("kernelstack_kib_per_vm.running", (double)(s2.v[M_KSTACK] - s0.v[M_KSTACK]) / nr_created, "KiB");
-			metric("secpagetables_kib_per_vm.running", (double)(s2.v[M_SECPT] - s0.v[M_SECPT]) / nr_created, "KiB");
-			metric("memavailable_drop_kib_per_vm.running",
-			       (double)(s0.v[M_AVAIL] - s2.v[M_AVAIL]) / nr_created, "KiB");
-		}
-		free(sorted);
-
-		ksft_test_result(nr_started == nr_threads && !starved && !nr_errors && !stopped,
-				 "%u VMs (%u vCPUs) ran concurrently for %u s: %u vCPUs in %u VMs below %u ticks, %u errors\n",
-				 nr_started / vcpus_per_vm, nr_started, run_secs, starved, starved_vms,
-				 min_ticks, nr_errors);
 	}
+	for (i = 0; i + vcpus_per_vm <= nr_started; i += vcpus_per_vm) {
+		unsigned int sum = 0, v;
 
-	/* Phase 3: stop and destroy. */
+		for (v = 0; v < vcpus_per_vm; v++)
+			sum += ticks[i + v];
+		if (sum < vm_min)
+			vm_min = sum;
+	}
+	memcpy(sorted, ticks, nr_started * sizeof(*sorted));
+	qsort(sorted, nr_started, sizeof(*sorted), cmp_u32);
+	ksft_print_msg("window %.1f s, %u threads running, expected ~%.1f ticks per vCPU\n",
+		       window, nr_started, expected);
+	ksft_print_msg("ticks per vCPU: min %u, median %u, max %u; per VM min %u\n",
+		       sorted[0], sorted[nr_started / 2], sorted[nr_started - 1], vm_min);
+	metric("ticks_min", sorted[0], "ticks");
+	metric("ticks_median", sorted[nr_started / 2], "ticks");
+	metric("ticks_max", sorted[nr_started - 1], "ticks");
+	metric("ticks_min_expected_ratio", expected > 0 ? sorted[0] / expected : 0, "x");
+	if (p->rss0 >= 0 && (rss1 = self_status("RssAnon:")) >= 0)
+		metric("user_kib_per_vm.running", (double)(rss1 - p->rss0) / nr_created, "KiB");
+	if (p->threads0 > 0 && p->threads1 > 0)
+		metric("threads_per_vm", (double)(p->threads1 - p->threads0) / nr_created, "threads");
+	if (p->s0.ok && p->s2.ok) {
+		const struct snap *s0 = &p->s0, *s2 = &p->s2;
+
+		metric("kmem_kib_per_vm.running", (double)(kmem_total(s2) - kmem_total(s0)) / nr_created, "KiB");
+		metric("kernelstack_kib_per_vm.running", (double)(s2->v[M_KSTACK] - s0->v[M_KSTACK]) / nr_created, "KiB");
+		metric("secpagetables_kib_per_vm.running", (double)(s2->v[M_SECPT] - s0->v[M_SECPT]) / nr_created, "KiB");
+		metric("memavailable_drop_kib_per_vm.running",
+		       (double)(s0->v[M_AVAIL] - s2->v[M_AVAIL]) / nr_created, "KiB");
+	}
+	free(sorted);
+
+	ksft_test_result(nr_started == p->nr_threads && !starved && !nr_errors && !stopped,
+			 "%u VMs (%u vCPUs) ran concurrently for %u s: %u vCPUs in %u VMs below %u ticks, %u errors\n",
+			 nr_started / vcpus_per_vm, nr_started, run_secs, starved, starved_vms,
+			 min_ticks, nr_errors);
+}
+
+/* Phase 4: stop and join the threads, close every fd, memory left behind. */
+static void phase_destroy(struct phases *p)
+{
+	unsigned int i;
+	struct snap s3;
+	uint64_t t0;
+	int r;
+
 	t0 = now_ns();
 	stop_flag = 1;
-	for (r = 0; r < 100 && __atomic_load_n(&nr_done, __ATOMIC_RELAXED) < nr_started; r++) {
-		for (i = 0; i < nr_started; i++)
+	for (r = 0; r < 100 && __atomic_load_n(&nr_done, __ATOMIC_RELAXED) < p->nr_started; r++) {
+		for (i = 0; i < p->nr_started; i++)
 			if (!__atomic_load_n(&vcpus[i].done, __ATOMIC_ACQUIRE))
 				pthread_kill(vcpus[i].thread, SIGUSR1);
 		usleep(20 * 1000);
 	}
-	for (i = 0; i < nr_started; i++)
+	for (i = 0; i < p->nr_started; i++)
 		pthread_join(vcpus[i].thread, NULL);
 	metric("stop_ms", (now_ns() - t0) / 1e6, "ms");
-	for (i = 0; i < total_vcpus; i++) {
+	for (i = 0; i < p->total_vcpus; i++) {
 		if (vcpus[i].run)
 			munmap(vcpus[i].run, run_mmap_size);
 		if (vcpus[i].fd >= 0)
@@ -1289,13 +1362,36 @@ int main(void)
 	for (i = 0; i < nr_vms; i++)
 		if (vm_fds[i] >= 0)
 			close(vm_fds[i]);
-	t_destroy = now_ns() - t0;
-	metric("destroy_ms", t_destroy / 1e6, "ms");
+	metric("destroy_ms", (now_ns() - t0) / 1e6, "ms");
 	/* VM teardown finishes asynchronously (RCU, workqueues). */
 	sleep(2);
 	s3 = snapshot();
-	if (s0.ok && s3.ok)
+	if (p->s0.ok && s3.ok)
 		ksft_print_msg("kernel memory not returned 2 s after teardown: %.1f KiB per VM\n",
-			       (double)(kmem_total(&s3) - kmem_total(&s0)) / nr_created);
+			       (double)(kmem_total(&s3) - kmem_total(&p->s0)) / nr_created);
+}
+
+int main(void)
+{
+	static struct phases p;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ksft_print_header();
+
+	parse_env();
+	open_kvm();
+	choose_size(&p);
+	ksft_set_plan(2);
+	alloc_state(&p);
+
+	phase_create(&p);
+	report_create(&p);
+	if (!nr_created) {
+		ksft_test_result_skip("no VM to run\n");
+		ksft_finished();
+	}
+	phase_start(&p);
+	phase_run(&p);
+	phase_destroy(&p);
 	ksft_finished();
 }

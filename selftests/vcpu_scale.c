@@ -421,15 +421,11 @@ static void raise_nofile_limit(rlim_t wanted)
 	}
 }
 
-int main(int argc, char *argv[])
+/* Options: VCPU_SCALE_VCPUS, VCPU_SCALE_BUCKET, then -n, -b, -t. */
+static void parse_options(int argc, char *argv[], uint32_t *bucket_size, uint32_t *nr_threads)
 {
-	uint32_t bucket_size = 0, nr_threads = 0, max_threads, i, b, bad;
-	int max_vcpus, max_vcpu_id, opt, r;
-	uint64_t t0, run_ns, destroy_ns;
-	pthread_t *threads;
-	struct kvm_vm *vm;
-	long online;
 	char *env;
+	int opt;
 
 	/*
 	 * The harness passes its VCPU_SCALE_VCPUS option through the
@@ -441,7 +437,7 @@ int main(int argc, char *argv[])
 		nr_vcpus = parse_count(argv[0], 'n', env);
 	env = getenv("VCPU_SCALE_BUCKET");
 	if (env && *env && strcmp(env, "0"))
-		bucket_size = parse_count(argv[0], 'b', env);
+		*bucket_size = parse_count(argv[0], 'b', env);
 
 	while ((opt = getopt(argc, argv, "hn:b:t:")) != -1) {
 		switch (opt) {
@@ -449,10 +445,10 @@ int main(int argc, char *argv[])
 			nr_vcpus = parse_count(argv[0], opt, optarg);
 			break;
 		case 'b':
-			bucket_size = parse_count(argv[0], opt, optarg);
+			*bucket_size = parse_count(argv[0], opt, optarg);
 			break;
 		case 't':
-			nr_threads = parse_count(argv[0], opt, optarg);
+			*nr_threads = parse_count(argv[0], opt, optarg);
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -467,10 +463,12 @@ int main(int argc, char *argv[])
 		usage(argv[0]);
 		exit(KSFT_FAIL);
 	}
+}
 
-	/* Keep partial output if the runner kills us on a timeout. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	ksft_print_header();
+/* N from KVM_CAP_MAX_VCPUS / KVM_CAP_MAX_VCPU_ID; SKIP if N does not fit. */
+static void check_caps(void)
+{
+	int max_vcpus, max_vcpu_id;
 
 	if (access(KVM_DEV_PATH, R_OK | W_OK))
 		ksft_exit_skip("%s not available: %s\n", KVM_DEV_PATH, strerror(errno));
@@ -493,35 +491,52 @@ int main(int argc, char *argv[])
 			       nr_vcpus, max_vcpu_id);
 
 	raise_nofile_limit((rlim_t)nr_vcpus + NR_EXTRA_FDS);
+}
 
-	if (!bucket_size)
-		bucket_size = max(nr_vcpus / 8, 1u);
-	bucket_size = min(bucket_size, nr_vcpus);
-	nr_buckets = DIV_ROUND_UP(nr_vcpus, bucket_size);
+/* Bucket size, worker threads and the per-vCPU arrays. */
+static pthread_t *size_run(uint32_t *bucket_size, uint32_t *nr_threads)
+{
+	uint32_t max_threads;
+	pthread_t *threads;
+	long online;
+
+	if (!*bucket_size)
+		*bucket_size = max(nr_vcpus / 8, 1u);
+	*bucket_size = min(*bucket_size, nr_vcpus);
+	nr_buckets = DIV_ROUND_UP(nr_vcpus, *bucket_size);
 
 	online = sysconf(_SC_NPROCESSORS_ONLN);
-	if (!nr_threads)
-		nr_threads = 2 * (online > 0 ? online : 1);
+	if (!*nr_threads)
+		*nr_threads = 2 * (online > 0 ? online : 1);
 	/* Each running vCPU may hold one slot of the guest's ucall pool. */
 	max_threads = min_t(uint32_t, nr_vcpus, KVM_MAX_UCALLS);
-	if (nr_threads > max_threads) {
+	if (*nr_threads > max_threads) {
 		ksft_print_msg("capping worker threads from %u to %u\n",
-			       nr_threads, max_threads);
-		nr_threads = max_threads;
+			       *nr_threads, max_threads);
+		*nr_threads = max_threads;
 	}
 
 	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
 	reported_id = calloc(nr_vcpus, sizeof(*reported_id));
 	seen = calloc(nr_vcpus, sizeof(*seen));
 	buckets = calloc(nr_buckets, sizeof(*buckets));
-	threads = calloc(nr_threads, sizeof(*threads));
+	threads = calloc(*nr_threads, sizeof(*threads));
 	TEST_ASSERT(vcpus && reported_id && seen && buckets && threads,
 		    "Insufficient memory");
 	memset(reported_id, 0xff, nr_vcpus * sizeof(*reported_id));
 
 	ksft_set_plan(2);
 	ksft_print_msg("vCPUs %u, bucket size %u, worker threads %u, online CPUs %ld\n",
-		       nr_vcpus, bucket_size, nr_threads, online);
+		       nr_vcpus, *bucket_size, *nr_threads, online);
+	return threads;
+}
+
+/* Phase 1: create the N vCPUs one by one, timed and measured per bucket. */
+static struct kvm_vm *create_vcpus(uint32_t bucket_size)
+{
+	struct kvm_vm *vm;
+	uint32_t b, i;
+	uint64_t t0;
 
 	/* Guest memory sized for N vCPU stacks, no vCPUs created yet. */
 	vm = __vm_create(VM_SHAPE_DEFAULT, nr_vcpus, 0);
@@ -558,6 +573,15 @@ int main(int argc, char *argv[])
 	print_buckets();
 	print_create_metrics();
 	ksft_test_result_pass("created %u vCPUs\n", nr_vcpus);
+	return vm;
+}
+
+/* Phase 2: the workers run every vCPU; each must report its own ID once. */
+static void run_vcpus(pthread_t *threads, uint32_t nr_threads)
+{
+	uint32_t i, bad;
+	uint64_t t0;
+	int r;
 
 	t0 = now_ns();
 	for (i = 0; i < nr_threads; i++) {
@@ -567,9 +591,7 @@ int main(int argc, char *argv[])
 	}
 	for (i = 0; i < nr_threads; i++)
 		pthread_join(threads[i], NULL);
-	run_ns = now_ns() - t0;
-
-	print_metric("vcpu_scale.run_total_ms", run_ns / 1e6, "ms");
+	print_metric("vcpu_scale.run_total_ms", (now_ns() - t0) / 1e6, "ms");
 
 	bad = 0;
 	for (i = 0; i < nr_vcpus; i++) {
@@ -585,12 +607,35 @@ int main(int argc, char *argv[])
 	ksft_test_result(!bad && !nr_errors,
 			 "all %u vCPUs ran and reported their own x2APIC id once\n",
 			 nr_vcpus);
+}
 
-	t0 = now_ns();
+/* Phase 3: destroy the VM, timed. */
+static void destroy_vm(struct kvm_vm *vm, uint32_t nr_threads)
+{
+	uint64_t t0 = now_ns();
+
 	kvm_vm_free(vm);
-	destroy_ns = now_ns() - t0;
-	print_metric("vcpu_scale.destroy_total_ms", destroy_ns / 1e6, "ms");
+	print_metric("vcpu_scale.destroy_total_ms", (now_ns() - t0) / 1e6, "ms");
 	ksft_print_msg("metric vcpu_scale.threads %u threads\n", nr_threads);
+}
+
+int main(int argc, char *argv[])
+{
+	uint32_t bucket_size = 0, nr_threads = 0;
+	pthread_t *threads;
+	struct kvm_vm *vm;
+
+	parse_options(argc, argv, &bucket_size, &nr_threads);
+
+	/* Keep partial output if the runner kills us on a timeout. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ksft_print_header();
+
+	check_caps();
+	threads = size_run(&bucket_size, &nr_threads);
+	vm = create_vcpus(bucket_size);
+	run_vcpus(threads, nr_threads);
+	destroy_vm(vm, nr_threads);
 
 	free(threads);
 	free(buckets);
