@@ -8,8 +8,11 @@
 #   stock/linux           worktree at kvm-scale-base; stock/obj its build
 #   patched/linux         worktree, branch kvm-scale (the development tree)
 #   patched/obj           plain build; patched/obj-debug debug build
-#   s390/obj              s390x cross build of the patched tree
+#   s390/obj, arm64/obj   s390x and arm64 KVM cross builds of the patched tree
+#   kconfig/              kconfig's objects for ./Kconfig (make menuconfig)
 #   selftests/bin         test binaries + tests.txt manifest
+#   check/, run/          make check logs and results; make run results
+#   prefixes/             make build-prefixes; patch-bench/: make patch-bench
 #   ccache/               compiler cache shared by all builds
 
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -20,20 +23,41 @@ if [ -f "$TOP/.config" ]; then
 	. "$TOP/.config"
 fi
 
+# kconf_bool NAME DEFAULT: the value of bool option NAME.  The environment
+# (make's command line) wins; then .config, where kconfig writes an option
+# set to N as "# CONFIG_NAME is not set" (so the variable stays unset and a
+# plain ${CONFIG_NAME:-y} fallback would turn N back into y); DEFAULT, the
+# Kconfig default, only when .config does not mention NAME (no .config, or
+# one written before NAME existed).
+kconf_bool() {
+	eval "_kconf_v=\${$1:-}"
+	if [ -z "$_kconf_v" ]; then
+		eval "_kconf_v=\${CONFIG_$1:-}"
+	fi
+	if [ -z "$_kconf_v" ] && [ -f "$TOP/.config" ] &&
+	   grep -qx "# CONFIG_$1 is not set" "$TOP/.config"; then
+		_kconf_v=n
+	fi
+	echo "${_kconf_v:-$2}"
+}
+
 BASE_TARBALL=${BASE_TARBALL:-${CONFIG_BASE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}}
 KERNEL_SRC=${KERNEL_SRC:-${CONFIG_KERNEL_SRC:-}}
 BASE=${KERNEL_SRC:-$BASE_TARBALL}
-DEBUG_KERNEL_FOR_CHECK=${DEBUG_KERNEL_FOR_CHECK:-${CONFIG_DEBUG_KERNEL_FOR_CHECK:-y}}
-S390_CROSS_BUILD=${S390_CROSS_BUILD:-${CONFIG_S390_CROSS_BUILD:-y}}
-ARM64_CROSS_BUILD=${ARM64_CROSS_BUILD:-${CONFIG_ARM64_CROSS_BUILD:-y}}
+# Defaults below are those of ./Kconfig; keep the two in step.
+DEBUG_KERNEL_FOR_CHECK=$(kconf_bool DEBUG_KERNEL_FOR_CHECK y)
+S390_CROSS_BUILD=$(kconf_bool S390_CROSS_BUILD y)
+ARM64_CROSS_BUILD=$(kconf_bool ARM64_CROSS_BUILD y)
 CCACHE_SIZE=${CCACHE_SIZE:-${CONFIG_CCACHE_SIZE:-10G}}
 QEMU_CPUS=${QEMU_CPUS:-${CONFIG_QEMU_CPUS:-2}}
 QEMU_MEM_MB=${QEMU_MEM_MB:-${CONFIG_QEMU_MEM_MB:-4096}}
 QEMU_EXTRA_APPEND=${QEMU_EXTRA_APPEND:-${CONFIG_QEMU_EXTRA_APPEND:-}}
 VCPU_SCALE_VCPUS=${VCPU_SCALE_VCPUS:-${CONFIG_VCPU_SCALE_VCPUS:-0}}
-RUN_HOST_TESTS=${RUN_HOST_TESTS:-${CONFIG_RUN_HOST_TESTS:-y}}
-CHECK_LONG_TESTS=${CHECK_LONG_TESTS:-${CONFIG_CHECK_LONG_TESTS:-n}}
+RUN_HOST_TESTS=$(kconf_bool RUN_HOST_TESTS y)
+CHECK_LONG_TESTS=$(kconf_bool CHECK_LONG_TESTS n)
 CHECK_DEBUG_VCPUS=${CHECK_DEBUG_VCPUS:-${CONFIG_CHECK_DEBUG_VCPUS:-1024}}
+CHECK_PEER=$(kconf_bool CHECK_PEER y)
+CHECK_KUT_TESTS=${CHECK_KUT_TESTS:-${CONFIG_CHECK_KUT_TESTS:-smptest,smptest3,vmexit_ipi,ioapic,kvmclock_test,hyperv_synic,hyperv_stimer,hyperv_connections,intel_iommu}}
 export CCACHE_SIZE
 
 CONFIGS=$TOP/kernel/configs
@@ -47,7 +71,8 @@ ARM64_OBJ=$B/arm64/obj
 SELFTESTS_OUT=$B/selftests
 
 # marked_tests MANIFEST TAG: the test names on "# TAG: a b" lines, comma
-# separated (tags: scale, long).
+# separated (tags: scale, long, no-debug, no-host, series-only; "# topic:"
+# lines have another format and are read by scripts/report).
 marked_tests() {
 	sed -n "s/^[[:space:]]*#[[:space:]]*$2:[[:space:]]*//p" "$1" |
 		tr ' \n' ',,' | sed 's/,,*/,/g; s/^,//; s/,$//'
