@@ -24,7 +24,8 @@ KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
 .PHONY: all help deps tree series kernel kernel-stock kernel-patched \
 	kernel-debug kernel-s390 kernel-arm64 patches checkpatch selftests check run bench \
 	test-runner v1-regress clean distclean defconfig olddefconfig menuconfig \
-	savedefconfig reset-patched peer peer-selftests peer-kut patch-bench build-prefixes
+	savedefconfig reset-patched peer peer-selftests peer-kut peer-vmm patch-bench build-prefixes \
+	mail
 
 all: help
 
@@ -32,9 +33,11 @@ help:
 	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 	@echo "other targets: kernel kernel-{stock,patched,debug,s390,arm64} selftests patches"
 	@echo "  checkpatch test-runner v1-regress bench defconfig menuconfig olddefconfig clean distclean"
-	@echo "  peer (peer-selftests, peer-kut): the tree's KVM selftests and kvm-unit-tests, stock vs patched"
+	@echo "  peer (peer-selftests, peer-kut, peer-vmm): the tree's KVM selftests, kvm-unit-tests and"
+	@echo "    QEMU's many-vCPU and many-MSI-X-vector guests, stock vs patched"
 	@echo "  patch-bench PATCH=N TEST=name [APPEND='K=V']: one patch measured before/after"
 	@echo "  build-prefixes: every patch builds on its own (x86 KVM_WERROR, W=1, sparse, s390, arm64)"
+	@echo "  mail [MAIL_ARGS=...]: the four topics as mailable series in build/mail (your git identity)"
 
 deps:
 	@$(TOP)/scripts/install-deps
@@ -72,6 +75,12 @@ kernel: kernel-stock kernel-patched
 patches: tree
 	@$(TOP)/kernel/export-series.sh $(B)/patched/linux $(TOP)/patches
 
+# The series as four topics ready to mail, each with a cover letter, signed
+# off by the user's git identity, checked with git am and checkpatch
+# (Documentation/workflow.rst, "Submitting a topic").
+mail: tree
+	@$(TOP)/scripts/mail-series $(MAIL_ARGS)
+
 reset-patched: tree
 	@FORCE=1 $(TOP)/kernel/apply-series.sh $(TOP)/patches $(B)/patched/linux
 
@@ -91,9 +100,12 @@ peer-selftests: kernel-stock kernel-patched
 	@$(TOP)/scripts/peer-selftests
 peer-kut: kernel-stock kernel-patched
 	@$(TOP)/scripts/peer-kut
+peer-vmm: kernel-stock kernel-patched
+	@$(TOP)/scripts/peer-vmm
 peer: kernel-stock kernel-patched
 	@st=0; $(TOP)/scripts/peer-selftests || st=1; \
-	$(TOP)/scripts/peer-kut || st=1; exit $$st
+	$(TOP)/scripts/peer-kut || st=1; \
+	$(TOP)/scripts/peer-vmm || st=1; exit $$st
 
 # Every patch of the series builds on its own (Documentation/workflow.rst).
 build-prefixes: series
