@@ -57,6 +57,16 @@ RUN_HOST_TESTS=$(kconf_bool RUN_HOST_TESTS y)
 CHECK_LONG_TESTS=$(kconf_bool CHECK_LONG_TESTS n)
 CHECK_DEBUG_VCPUS=${CHECK_DEBUG_VCPUS:-${CONFIG_CHECK_DEBUG_VCPUS:-1024}}
 CHECK_PEER=$(kconf_bool CHECK_PEER y)
+# kvm-unit-tests for peer-kut/peer-vmm: a clone (KVM_UNIT_TESTS_SRC) or a
+# tarball, by default the snapshot next to this repository
+# (../shared/kvm-unit-tests.tar.gz).
+if [ -z "${KVM_UNIT_TESTS_TARBALL:-}" ]; then
+	KVM_UNIT_TESTS_TARBALL=/work/shared/kvm-unit-tests.tar.gz
+	[ -f "$TOP/../shared/kvm-unit-tests.tar.gz" ] &&
+		KVM_UNIT_TESTS_TARBALL=$(cd "$TOP/../shared" && pwd)/kvm-unit-tests.tar.gz
+fi
+export KVM_UNIT_TESTS_TARBALL
+kut_available() { [ -n "${KVM_UNIT_TESTS_SRC:-}" ] || [ -f "$KVM_UNIT_TESTS_TARBALL" ]; }
 CHECK_KUT_TESTS=${CHECK_KUT_TESTS:-${CONFIG_CHECK_KUT_TESTS:-smptest,smptest3,vmexit_ipi,ioapic,kvmclock_test,hyperv_synic,hyperv_stimer,hyperv_connections,intel_iommu}}
 export CCACHE_SIZE
 
