@@ -25,7 +25,7 @@ KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
 	kernel-debug kernel-s390 kernel-arm64 patches checkpatch selftests check run bench \
 	test-runner v1-regress clean distclean defconfig olddefconfig menuconfig \
 	savedefconfig reset-patched peer peer-selftests peer-kut peer-vmm patch-bench build-prefixes \
-	mail
+	mail trace
 
 all: help
 
@@ -38,6 +38,7 @@ help:
 	@echo "  patch-bench PATCH=N TEST=name [APPEND='K=V']: one patch measured before/after"
 	@echo "  build-prefixes: every patch builds on its own (x86 KVM_WERROR, W=1, sparse, s390, arm64)"
 	@echo "  mail [MAIL_ARGS=...]: the four topics as mailable series in build/mail (your git identity)"
+	@echo "  trace [TRACE_ARGS=...]: scripts/*.bt (bpftrace) against their selftests on this host's /dev/kvm"
 
 deps:
 	@$(TOP)/scripts/install-deps
@@ -115,6 +116,12 @@ build-prefixes: series
 patch-bench: series selftests
 	@$(TOP)/scripts/patch-bench --patch "$(PATCH)" --test "$(TEST)" \
 		$(if $(APPEND),--append "$(APPEND)")
+
+# The bpftrace scripts against their selftests on this host's /dev/kvm
+# (Documentation/harness.rst, "bpftrace: make trace"); uses the selftests
+# already built (make selftests), skips what cannot run, with the reason.
+trace:
+	@$(TOP)/scripts/trace $(TRACE_ARGS)
 
 test-runner: kernel-stock
 	@$(TOP)/scripts/test-vm-run --kernel $(B)/stock/obj/arch/x86/boot/bzImage
