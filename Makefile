@@ -24,7 +24,7 @@ KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
 .PHONY: all help deps tree series kernel kernel-stock kernel-patched \
 	kernel-debug kernel-s390 kernel-arm64 patches checkpatch selftests check run bench \
 	test-runner v1-regress clean distclean defconfig olddefconfig menuconfig \
-	savedefconfig reset-patched peer peer-selftests peer-kut peer-vmm patch-bench build-prefixes \
+	savedefconfig reset-patched peer peer-selftests peer-kut peer-vmm patch-bench ple-bench build-prefixes \
 	mail trace
 
 all: help
@@ -36,6 +36,8 @@ help:
 	@echo "  peer (peer-selftests, peer-kut, peer-vmm): the tree's KVM selftests, kvm-unit-tests and"
 	@echo "    QEMU's many-vCPU and many-MSI-X-vector guests, stock vs patched"
 	@echo "  patch-bench PATCH=N TEST=name [APPEND='K=V']: one patch measured before/after"
+	@echo "  ple-bench [PLE_BENCH_ARGS='--qemu BZIMAGE --ple cur,off ...']: lhp_yield in PAUSE mode"
+	@echo "    across overcommit and PLE settings under perfcount (build/ple-bench)"
 	@echo "  build-prefixes: every patch builds on its own (x86 KVM_WERROR, W=1, sparse, s390, arm64)"
 	@echo "  mail [MAIL_ARGS=...]: the four topics as mailable series in build/mail (your git identity)"
 	@echo "  trace [TRACE_ARGS=...]: scripts/*.bt (bpftrace) against their selftests on this host's /dev/kvm"
@@ -122,6 +124,12 @@ patch-bench: series selftests
 # already built (make selftests), skips what cannot run, with the reason.
 trace:
 	@$(TOP)/scripts/trace $(TRACE_ARGS)
+
+# lhp_yield in PAUSE mode across overcommit levels and PLE settings, each run
+# under perfcount, on this host's /dev/kvm (or --qemu BZIMAGE); for PLE
+# hardware (Documentation/directed-yield.rst, "make ple-bench").
+ple-bench: selftests
+	@$(TOP)/scripts/ple-bench $(PLE_BENCH_ARGS)
 
 test-runner: kernel-stock
 	@$(TOP)/scripts/test-vm-run --kernel $(B)/stock/obj/arch/x86/boot/bzImage
