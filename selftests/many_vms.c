@@ -59,11 +59,26 @@
  *                        fds keep the VM alive; saves one fd per VM)
  *   MANY_VMS_STACK_KIB   user stack per vCPU thread (64)
  *   MANY_VMS_MIN_TICKS   ticks every vCPU must reach in the window (1)
+ *   MANY_VMS_NUMA        as -N (the option wins)
+ *
+ * Options: -h usage; -N none|spread|bind:<node> NUMA placement with libnuma
+ * of each VM's vCPU threads (numa_run_on_node()) and guest page (a region
+ * per node, numa_tonode_memory()): spread puts VM i on the i-th usable node
+ * (CPUs and allowed memory) modulo their number, bind:<node> puts all VMs,
+ * the creating thread and the process's memory policy on one node.  With
+ * placement, test 3 checks that every guest page is on its VM's node
+ * (get_mempolicy(MPOL_F_NODE | MPOL_F_ADDR)).  On a one-node machine it
+ * says that placement is a no-op and places anyway; without NUMA in the
+ * kernel (numa_available() < 0) or in a build without libnuma it says so
+ * and runs unplaced.
  *
  * Metrics ("# metric many_vms.<key> <value> <unit>"): vms, vcpus,
  * create_vms_per_s, create_us_per_vm.{first,last}_bucket, create_last_first_ratio,
  * kmem_kib_per_vm (after creation) and its parts, kmem_kib_per_vm.running,
- * fds_per_vm, threads_per_vm, ticks_{min,median,max}, start_ms, destroy_ms.
+ * fds_per_vm, threads_per_vm, ticks_{min,median,max}, start_ms, destroy_ms;
+ * with placement, per node N: node<N>.{vms,vcpus,ticks_min,ticks_median,
+ * guest_pages,guest_pages_elsewhere,memused_kib,memused_kib_per_vm} (MemUsed
+ * of /sys/devices/system/node/node<N>/meminfo, before creation vs running).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -80,12 +95,41 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
 
 #include "kselftest.h"
+
+/*
+ * NUMA placement (-N) uses libnuma, linked statically where the build finds
+ * libnuma.a (selftests/Makefile forces libnuma.o in with -u numa_available).
+ * Its functions are weak references: a build with numa.h but without a
+ * static libnuma links without them and says so at run time.
+ */
+#if __has_include("numa.h")
+#include <numa.h>
+#include <numaif.h>
+#define HAVE_NUMA_H 1
+#pragma weak numa_available
+#pragma weak numa_max_node
+#pragma weak numa_run_on_node
+#pragma weak numa_tonode_memory
+#pragma weak numa_node_size64
+#pragma weak numa_get_mems_allowed
+#pragma weak numa_allocate_cpumask
+#pragma weak numa_node_to_cpus
+#pragma weak numa_bitmask_isbitset
+#pragma weak numa_bitmask_weight
+#pragma weak numa_bitmask_free
+#pragma weak numa_allocate_nodemask
+#pragma weak numa_bitmask_setbit
+#pragma weak numa_set_membind
+#else
+#define HAVE_NUMA_H 0
+#endif
 
 #define MAX_VCPUS_PER_VM	2
 #define GUEST_PAGE		4096
@@ -187,6 +231,16 @@ static int *vm_fds;
 static unsigned int nr_created;		/* VMs fully created */
 static volatile int stop_flag;
 static unsigned int nr_done, nr_errors;
+
+/* NUMA placement: -N none|spread|bind:<node> (MANY_VMS_NUMA). */
+enum { NUMA_NONE, NUMA_SPREAD, NUMA_BIND };
+static int numa_mode = NUMA_NONE, numa_bind_node = -1;
+static const char *numa_arg = "none";
+static bool numa_active;		/* placing with libnuma */
+static bool numa_from_option;		/* -N given: MANY_VMS_NUMA ignored */
+static int *numa_nodes;			/* VM i goes to numa_nodes[i % nr_numa_nodes] */
+static unsigned int nr_numa_nodes;
+static unsigned char **node_mem;	/* guest memory region per entry of numa_nodes */
 
 static uint64_t cpu_ns(void)
 {
@@ -479,6 +533,294 @@ static unsigned int kvm_tasks_per_vm(void)
 	return strncmp(buf, "never", 5) ? 1 : 0;
 }
 
+/*
+ * NUMA placement.  spread: VM i on the i-th usable node modulo their
+ * number (a node is usable with CPUs and memory we may use); bind:<n>: all
+ * VMs on node n.  A VM's vCPU threads call numa_run_on_node() when they
+ * start, and its guest page comes from a region per node bound there with
+ * numa_tonode_memory() (mbind) before the first touch; one region per node
+ * keeps the process at a few VMAs.  A vCPU thread's own kernel allocations
+ * (MMU pages on its first KVM_RUN) follow the node it runs on.  bind also
+ * moves the creating thread and binds the process's memory policy to the
+ * node (numa_set_membind()), so that KVM's per-VM kernel memory comes from
+ * the node too; spread leaves the creating thread where it is.
+ */
+static bool parse_numa(const char *arg)
+{
+	char *end;
+	long n;
+
+	numa_arg = arg;
+	if (!strcmp(arg, "none")) {
+		numa_mode = NUMA_NONE;
+	} else if (!strcmp(arg, "spread")) {
+		numa_mode = NUMA_SPREAD;
+	} else if (!strncmp(arg, "bind:", 5)) {
+		errno = 0;
+		n = strtol(arg + 5, &end, 10);
+		if (errno || end == arg + 5 || *end || n < 0 || n > INT_MAX)
+			return false;
+		numa_mode = NUMA_BIND;
+		numa_bind_node = n;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static unsigned int vm_slot(unsigned int i)
+{
+	return numa_active ? i % nr_numa_nodes : 0;
+}
+
+static int vm_node(unsigned int i)
+{
+	return numa_active ? numa_nodes[vm_slot(i)] : -1;
+}
+
+/* The guest page of VM i. */
+static unsigned char *vm_page(unsigned int i)
+{
+	if (!node_mem)
+		return guest_mem + (size_t)i * guest_stride;
+	return node_mem[vm_slot(i)] + (size_t)(i / nr_numa_nodes) * guest_stride;
+}
+
+#if HAVE_NUMA_H
+/* libnuma's error hooks (weak in libnuma): print as TAP diagnostics. */
+void numa_error(char *where)
+{
+	ksft_print_msg("libnuma: %s: %s\n", where, strerror(errno));
+}
+
+void numa_warn(int num, char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ksft_print_msg("libnuma: %s%s", msg, strchr(msg, '\n') ? "" : "\n");
+}
+
+/* MemUsed of each node in KiB (sysfs), -1 where unreadable. */
+static void node_memused(long *used, int max_node)
+{
+	char path[64], line[256];
+	int n;
+
+	for (n = 0; n <= max_node; n++) {
+		FILE *f;
+
+		used[n] = -1;
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", n);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			char *k = strstr(line, "MemUsed:");
+
+			if (k)
+				used[n] = strtol(k + 8, NULL, 10);
+		}
+		fclose(f);
+	}
+}
+
+static int numa_max;
+static long *node_used0;
+
+static void numa_setup(void)
+{
+	struct bitmask *mems, *cpus;
+	char list[256] = "";
+	int n, usable = 0;
+	size_t len = 0;
+
+	if (numa_mode == NUMA_NONE)
+		return;
+	if (!numa_available) {
+		ksft_print_msg("many_vms: built without libnuma (no static libnuma.a when it was linked): -N %s is a no-op\n",
+			       numa_arg);
+		return;
+	}
+	if (numa_available() < 0) {
+		/* The kernel has no CONFIG_NUMA, or get_mempolicy() is refused. */
+		ksft_print_msg("many_vms: libnuma: numa_available() < 0, no NUMA: -N %s is a no-op\n",
+			       numa_arg);
+		return;
+	}
+	numa_max = numa_max_node();
+	numa_nodes = calloc(numa_max + 1, sizeof(*numa_nodes));
+	node_used0 = calloc(numa_max + 1, sizeof(*node_used0));
+	mems = numa_get_mems_allowed();
+	cpus = numa_allocate_cpumask();
+	if (!numa_nodes || !node_used0 || !mems || !cpus)
+		ksft_exit_fail_msg("out of memory\n");
+	for (n = 0; n <= numa_max; n++) {
+		if (!numa_bitmask_isbitset(mems, n) || numa_node_size64(n, NULL) <= 0 ||
+		    numa_node_to_cpus(n, cpus) || !numa_bitmask_weight(cpus))
+			continue;
+		usable++;
+		if (len < sizeof(list))
+			len += snprintf(list + len, sizeof(list) - len, "%s%d", len ? "," : "", n);
+		if (numa_mode == NUMA_SPREAD)
+			numa_nodes[nr_numa_nodes++] = n;
+		else if (n == numa_bind_node)
+			numa_nodes[nr_numa_nodes++] = n;
+	}
+	numa_bitmask_free(mems);
+	numa_bitmask_free(cpus);
+	if (numa_mode == NUMA_BIND && !nr_numa_nodes)
+		ksft_exit_fail_msg("-N bind:%d: no such node with CPUs and memory we may use (usable: %s)\n",
+				   numa_bind_node, usable ? list : "none");
+	if (!nr_numa_nodes) {
+		ksft_print_msg("many_vms: no NUMA node with CPUs and memory we may use: -N %s is a no-op\n",
+			       numa_arg);
+		return;
+	}
+	if (numa_max == 0)
+		ksft_print_msg("many_vms: 1 NUMA node: placement is a no-op\n");
+	numa_active = true;
+	ksft_print_msg("NUMA placement %s: %d node(s), usable %s, VMs on %u; vCPU threads and guest memory placed\n",
+		       numa_arg, numa_max + 1, list, nr_numa_nodes);
+	if (numa_mode == NUMA_BIND) {
+		struct bitmask *m = numa_allocate_nodemask();
+
+		if (numa_run_on_node(numa_bind_node))
+			ksft_exit_fail_msg("numa_run_on_node(%d) for the creating thread: %s\n",
+					   numa_bind_node, strerror(errno));
+		/* Page allocations of the process, KVM's included, from the node. */
+		numa_bitmask_setbit(m, numa_bind_node);
+		numa_set_membind(m);
+		numa_bitmask_free(m);
+	}
+	node_memused(node_used0, numa_max);
+}
+
+/* One region per node, bound there before anything touches it. */
+static void numa_alloc_guest(int prot, int flags)
+{
+	size_t len = (size_t)((nr_vms + nr_numa_nodes - 1) / nr_numa_nodes) * guest_stride;
+	unsigned int k;
+
+	node_mem = calloc(nr_numa_nodes, sizeof(*node_mem));
+	if (!node_mem)
+		ksft_exit_fail_msg("out of memory\n");
+	for (k = 0; k < nr_numa_nodes; k++) {
+		node_mem[k] = mmap(NULL, len, prot, flags, -1, 0);
+		if (node_mem[k] == MAP_FAILED)
+			ksft_exit_fail_perror("mmap(guest memory of a node)");
+		numa_tonode_memory(node_mem[k], len, numa_nodes[k]);
+	}
+}
+
+static void numa_place_thread(const struct vcpu *vc)
+{
+	if (numa_run_on_node(vm_node(vc->vm)))
+		report_error("VM %u vCPU %u: numa_run_on_node(%d): %s\n", vc->vm, vc->idx,
+			     vm_node(vc->vm), strerror(errno));
+}
+
+/* The node a page of ours is on (get_mempolicy MPOL_F_NODE | MPOL_F_ADDR). */
+static int page_node(void *addr)
+{
+	int node = -1;
+
+	if (syscall(SYS_get_mempolicy, &node, NULL, 0, addr, MPOL_F_NODE | MPOL_F_ADDR))
+		return -1;
+	return node;
+}
+
+static int cmp_u32(const void *a, const void *b);
+
+/*
+ * Per-node figures while the VMs still exist, and test 3: every created
+ * VM's guest page is on its node.
+ */
+static void report_numa(const uint32_t *ticks, unsigned int nr_started)
+{
+	long *used = calloc(numa_max + 1, sizeof(*used));
+	uint32_t *t = malloc((nr_started ? nr_started : 1) * sizeof(*t));
+	unsigned int k, i, bad_total = 0, pages_total = 0;
+	char key[64];
+
+	if (!used || !t)
+		ksft_exit_fail_msg("out of memory\n");
+	node_memused(used, numa_max);
+	for (k = 0; k < nr_numa_nodes; k++) {
+		int node = numa_nodes[k];
+		unsigned int vms = 0, nt = 0, on = 0, off = 0;
+
+		for (i = k; i < nr_created; i += nr_numa_nodes) {
+			int pn = page_node(vm_page(i));
+
+			vms++;
+			if (pn == node) {
+				on++;
+			} else {
+				if (off < 3)
+					ksft_print_msg("VM %u: guest page on node %d, wanted %d\n",
+						       i, pn, node);
+				off++;
+			}
+		}
+		for (i = 0; i < nr_started; i++)
+			if (vm_slot(vcpus[i].vm) == k)
+				t[nt++] = ticks[i];
+		qsort(t, nt, sizeof(*t), cmp_u32);
+		ksft_print_msg("node %d: %u VMs, %u vCPUs, ticks min %u median %u, guest pages %u on the node, %u elsewhere\n",
+			       node, vms, nt, nt ? t[0] : 0, nt ? t[nt / 2] : 0, on, off);
+		snprintf(key, sizeof(key), "node%d.vms", node);
+		metric(key, vms, "vms");
+		snprintf(key, sizeof(key), "node%d.vcpus", node);
+		metric(key, nt, "vcpus");
+		snprintf(key, sizeof(key), "node%d.ticks_min", node);
+		metric(key, nt ? t[0] : 0, "ticks");
+		snprintf(key, sizeof(key), "node%d.ticks_median", node);
+		metric(key, nt ? t[nt / 2] : 0, "ticks");
+		snprintf(key, sizeof(key), "node%d.guest_pages", node);
+		metric(key, on, "pages");
+		snprintf(key, sizeof(key), "node%d.guest_pages_elsewhere", node);
+		metric(key, off, "pages");
+		if (used[node] >= 0 && node_used0[node] >= 0) {
+			snprintf(key, sizeof(key), "node%d.memused_kib", node);
+			metric(key, used[node] - node_used0[node], "KiB");
+			if (vms) {
+				snprintf(key, sizeof(key), "node%d.memused_kib_per_vm", node);
+				metric(key, (double)(used[node] - node_used0[node]) / vms, "KiB");
+			}
+		}
+		pages_total += vms;
+		bad_total += off;
+	}
+	ksft_test_result(!bad_total, "NUMA %s: guest pages of %u VMs on their nodes, %u elsewhere\n",
+			 numa_arg, pages_total, bad_total);
+	free(used);
+	free(t);
+}
+#else
+static void numa_setup(void)
+{
+	if (numa_mode != NUMA_NONE)
+		ksft_print_msg("many_vms: built without libnuma (no numa.h at build time): -N %s is a no-op\n",
+			       numa_arg);
+}
+
+static void numa_alloc_guest(int prot, int flags)
+{
+}
+
+static void numa_place_thread(const struct vcpu *vc)
+{
+}
+
+static void report_numa(const uint32_t *ticks, unsigned int nr_started)
+{
+}
+#endif
+
 struct limit {
 	const char *name;	/* what limits */
 	char detail[200];	/* its value and the fix */
@@ -724,7 +1066,7 @@ static void fail_vm(unsigned int i, const char *step)
 /* Create VM i: irqchip, halt polling, its memslot and its vCPUs. */
 static bool create_vm(unsigned int i, struct kvm_regs *regs_tmpl)
 {
-	unsigned char *mem = guest_mem + (size_t)i * guest_stride;
+	unsigned char *mem = vm_page(i);
 	struct kvm_userspace_memory_region region = {
 		.slot = 0,
 		.guest_phys_addr = 0,
@@ -798,6 +1140,8 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vc = arg;
 	int r;
 
+	if (numa_active)
+		numa_place_thread(vc);
 	while (!stop_flag) {
 		r = ioctl(vc->fd, KVM_RUN, 0);
 		if (r < 0) {
@@ -845,7 +1189,7 @@ static void *vcpu_thread(void *arg)
 
 static uint32_t read_ticks(const struct vcpu *vc)
 {
-	const unsigned char *mem = guest_mem + (size_t)vc->vm * guest_stride;
+	const unsigned char *mem = vm_page(vc->vm);
 
 	return __atomic_load_n((const uint32_t *)(mem + GUEST_COUNTERS + 16 * vc->idx),
 			       __ATOMIC_RELAXED);
@@ -943,6 +1287,9 @@ static void parse_env(void)
 	map_run = env_flag("MANY_VMS_MAP_RUN");
 	separate_maps = env_flag("MANY_VMS_SEPARATE_MAPS");
 	close_vm_fd = env_flag("MANY_VMS_CLOSE_VM_FD");
+	env = getenv("MANY_VMS_NUMA");
+	if (env && *env && !numa_from_option && !parse_numa(env))
+		ksft_exit_fail_msg("MANY_VMS_NUMA=%s: expected none, spread or bind:<node>\n", env);
 	env = getenv("MANY_VMS_N");
 	if (env && !strcmp(env, "max"))
 		probe_max = true;
@@ -1058,13 +1405,21 @@ static void alloc_state(struct phases *p)
 	for (i = 0; i < nr_vms; i++)
 		vm_fds[i] = -1;
 
-	/* Guest memory: one page per VM, or one page per VM in its own VMA. */
+	/*
+	 * Guest memory: one page per VM, or one page per VM in its own VMA;
+	 * with NUMA placement one such region per node.
+	 */
 	guest_stride = separate_maps ? 2 * GUEST_PAGE : GUEST_PAGE;
-	guest_mem = mmap(NULL, (size_t)nr_vms * guest_stride,
-			 separate_maps ? PROT_NONE : PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (guest_mem == MAP_FAILED)
-		ksft_exit_fail_perror("mmap(guest memory)");
+	if (numa_active) {
+		numa_alloc_guest(separate_maps ? PROT_NONE : PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+	} else {
+		guest_mem = mmap(NULL, (size_t)nr_vms * guest_stride,
+				 separate_maps ? PROT_NONE : PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (guest_mem == MAP_FAILED)
+			ksft_exit_fail_perror("mmap(guest memory)");
+	}
 
 	memset(&p->regs_tmpl, 0, sizeof(p->regs_tmpl));
 	p->regs_tmpl.rip = GUEST_CODE;
@@ -1087,7 +1442,7 @@ static bool create_bucket(struct phases *p, unsigned int b)
 	bk->cpu_ns = cpu_ns();
 	tb = now_ns();
 	for (i = bk->first; i < end; i++) {
-		unsigned char *mem = guest_mem + (size_t)i * guest_stride;
+		unsigned char *mem = vm_page(i);
 		uint64_t tv = now_ns();
 
 		if (separate_maps && mprotect(mem, GUEST_PAGE, PROT_READ | PROT_WRITE)) {
@@ -1371,27 +1726,83 @@ static void phase_destroy(struct phases *p)
 			       (double)(kmem_total(&s3) - kmem_total(&p->s0)) / nr_created);
 }
 
-int main(void)
+static void print_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [-h] [-N none|spread|bind:<node>]\n"
+		" -N: NUMA placement of each VM's vCPU threads and guest memory\n"
+		"     (libnuma): spread: VM i on usable node i mod their number,\n"
+		"     bind:<node>: all VMs, the creating thread and the memory\n"
+		"     policy on <node>,\n"
+		"     none: no placement (default; also MANY_VMS_NUMA)\n"
+		"Sizes and the rest come from the environment: MANY_VMS_N (default: what\n"
+		"fits, at most 10000; max: until creation fails), MANY_VMS_VCPUS (1-2),\n"
+		"MANY_VMS_SECONDS (10), MANY_VMS_PERIOD_MS (1000), MANY_VMS_BUCKET,\n"
+		"MANY_VMS_IRQCHIP (full|split), MANY_VMS_HALT_POLL (0|keep),\n"
+		"MANY_VMS_MAP_RUN, MANY_VMS_SEPARATE_MAPS, MANY_VMS_CLOSE_VM_FD,\n"
+		"MANY_VMS_STACK_KIB (64), MANY_VMS_MIN_TICKS (1), MANY_VMS_NUMA.\n"
+		"See the comment at the top of many_vms.c and Documentation/many-vms.rst.\n",
+		prog);
+}
+
+/* Options, before the environment: -N overrides MANY_VMS_NUMA. */
+static void parse_args(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "hN:")) != -1) {
+		switch (c) {
+		case 'h':
+			print_usage(stdout, argv[0]);
+			exit(KSFT_PASS);
+		case 'N':
+			numa_from_option = true;
+			if (!parse_numa(optarg)) {
+				fprintf(stderr, "%s: -N %s: expected none, spread or bind:<node>\n",
+					argv[0], optarg);
+				print_usage(stderr, argv[0]);
+				exit(KSFT_FAIL);
+			}
+			break;
+		default:
+			print_usage(stderr, argv[0]);
+			exit(KSFT_FAIL);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", argv[0], argv[optind]);
+		print_usage(stderr, argv[0]);
+		exit(KSFT_FAIL);
+	}
+}
+
+int main(int argc, char **argv)
 {
 	static struct phases p;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	parse_args(argc, argv);
 	ksft_print_header();
-
 	parse_env();
+
 	open_kvm();
+	numa_setup();
 	choose_size(&p);
-	ksft_set_plan(2);
+	ksft_set_plan(numa_active ? 3 : 2);
 	alloc_state(&p);
 
 	phase_create(&p);
 	report_create(&p);
 	if (!nr_created) {
 		ksft_test_result_skip("no VM to run\n");
+		if (numa_active)
+			ksft_test_result_skip("no VM to place\n");
 		ksft_finished();
 	}
 	phase_start(&p);
 	phase_run(&p);
+	if (numa_active)
+		report_numa(p.ticks, p.nr_started);
 	phase_destroy(&p);
 	ksft_finished();
 }
