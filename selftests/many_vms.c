@@ -519,7 +519,11 @@ static long cgroup_pids_free(char *where, size_t wlen)
 	return best;
 }
 
-/* One KVM-created task per VM unless kvm.nx_huge_pages=never (x86). */
+/*
+ * One KVM-created task per VM unless kvm.nx_huge_pages=never (x86).  A
+ * kernel with kvm-scale's many-VMs patches, recognized by their
+ * kvm.per_vm_debugfs parameter, creates it only while nx_huge_pages is Y.
+ */
 static unsigned int kvm_tasks_per_vm(void)
 {
 	char buf[32] = "";
@@ -530,7 +534,11 @@ static unsigned int kvm_tasks_per_vm(void)
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = '\0';
 	fclose(f);
-	return strncmp(buf, "never", 5) ? 1 : 0;
+	if (!strncmp(buf, "never", 5))
+		return 0;
+	if (buf[0] == 'N' && !access("/sys/module/kvm/parameters/per_vm_debugfs", F_OK))
+		return 0;
+	return 1;
 }
 
 /*
