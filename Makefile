@@ -39,7 +39,7 @@ help:
 	@echo "  ple-bench [PLE_BENCH_ARGS='--qemu BZIMAGE --ple cur,off ...']: lhp_yield in PAUSE mode"
 	@echo "    across overcommit and PLE settings under perfcount (build/ple-bench)"
 	@echo "  build-prefixes: every patch builds on its own (x86 KVM_WERROR, W=1, sparse, s390, arm64)"
-	@echo "  mail [MAIL_ARGS=...]: the four topics as mailable series in build/mail (your git identity)"
+	@echo "  mail [MAIL_ARGS=...]: the six topics as mailable series in build/mail (your git identity)"
 	@echo "  trace [TRACE_ARGS=...]: scripts/*.bt (bpftrace) against their selftests on this host's /dev/kvm"
 
 deps:
@@ -78,7 +78,7 @@ kernel: kernel-stock kernel-patched
 patches: tree
 	@$(TOP)/kernel/export-series.sh $(B)/patched/linux $(TOP)/patches
 
-# The series as four topics ready to mail, each with a cover letter, signed
+# The series as six topics ready to mail, each with a cover letter, signed
 # off by the user's git identity, checked with git am and checkpatch
 # (Documentation/workflow.rst, "Submitting a topic").
 mail: tree
