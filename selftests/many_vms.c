@@ -48,7 +48,10 @@
  *   MANY_VMS_PERIOD_MS   guest APIC timer period (1000)
  *   MANY_VMS_BUCKET      VMs per creation-timing bucket (1000, or N/10 for
  *                        N < 2000)
- *   MANY_VMS_IRQCHIP     full (KVM_CREATE_IRQCHIP, default) or split
+ *   MANY_VMS_IRQCHIP     full (KVM_CREATE_IRQCHIP, default), split, or none
+ *                        (no irqchip: the guest cannot take its timer, so
+ *                        only the create and destroy phases run; the start
+ *                        and run test is reported as a skip)
  *   MANY_VMS_HALT_POLL   0 (default: disable per VM) or keep (module default)
  *   MANY_VMS_MAP_RUN     1: mmap kvm_run of every vCPU up front as a VMM does
  *                        (one VMA per vCPU); default 0: only on an
@@ -219,7 +222,7 @@ struct snap {
 /* Configuration. */
 static unsigned int nr_vms, vcpus_per_vm = 1, run_secs = 10, period_ms = 1000;
 static unsigned int bucket_size, stack_kib = 64, min_ticks = 1;
-static bool probe_max, split_irqchip, keep_halt_poll, map_run, separate_maps;
+static bool probe_max, split_irqchip, no_irqchip, keep_halt_poll, map_run, separate_maps;
 static bool close_vm_fd;
 
 static int kvm_fd, run_mmap_size;
@@ -1094,7 +1097,9 @@ static bool create_vm(unsigned int i, struct kvm_regs *regs_tmpl)
 	vm_fds[i] = vm;
 	step_done(0);
 
-	if (split_irqchip) {
+	if (no_irqchip) {
+		r = 0;
+	} else if (split_irqchip) {
 		step = "KVM_CAP_SPLIT_IRQCHIP";
 		cap.cap = KVM_CAP_SPLIT_IRQCHIP;
 		cap.args[0] = 24;
@@ -1282,9 +1287,12 @@ static void parse_env(void)
 	bucket_size = env_uint("MANY_VMS_BUCKET", 0, 0, UINT_MAX);
 	env = getenv("MANY_VMS_IRQCHIP");
 	if (env && *env && strcmp(env, "full")) {
-		if (strcmp(env, "split"))
-			ksft_exit_fail_msg("MANY_VMS_IRQCHIP=%s: expected full or split\n", env);
-		split_irqchip = true;
+		if (!strcmp(env, "split"))
+			split_irqchip = true;
+		else if (!strcmp(env, "none"))
+			no_irqchip = true;
+		else
+			ksft_exit_fail_msg("MANY_VMS_IRQCHIP=%s: expected full, split or none\n", env);
 	}
 	env = getenv("MANY_VMS_HALT_POLL");
 	if (env && *env && strcmp(env, "0")) {
@@ -1314,7 +1322,7 @@ static void open_kvm(void)
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
 		ksft_exit_skip("/dev/kvm: %s\n", strerror(errno));
-	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0 ||
+	if ((!no_irqchip && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0) ||
 	    (split_irqchip && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP) <= 0))
 		ksft_exit_skip("no in-kernel irqchip (KVM_CAP_%sIRQCHIP)\n",
 			       split_irqchip ? "SPLIT_" : "");
@@ -1389,7 +1397,8 @@ static void choose_size(struct phases *p)
 	p->total_vcpus = nr_vms * vcpus_per_vm;
 
 	ksft_print_msg("%u VMs x %u vCPUs, %s irqchip, halt polling %s, timer %u ms, run %u s, bucket %u, kvm_run %s, guest memory %s, VM fds %s\n",
-		       nr_vms, vcpus_per_vm, split_irqchip ? "split" : "full",
+		       nr_vms, vcpus_per_vm,
+		       no_irqchip ? "no" : split_irqchip ? "split" : "full",
 		       keep_halt_poll ? "module default" : "off", period_ms, run_secs, bucket_size,
 		       map_run ? "mapped" : "not mapped", separate_maps ? "one VMA per VM" : "one VMA",
 		       close_vm_fd ? "closed" : "kept");
@@ -1805,6 +1814,13 @@ int main(int argc, char **argv)
 		ksft_test_result_skip("no VM to run\n");
 		if (numa_active)
 			ksft_test_result_skip("no VM to place\n");
+		ksft_finished();
+	}
+	if (no_irqchip) {
+		ksft_test_result_skip("MANY_VMS_IRQCHIP=none: creation only, no vCPU runs\n");
+		if (numa_active)
+			ksft_test_result_skip("no VM ran\n");
+		phase_destroy(&p);
 		ksft_finished();
 	}
 	phase_start(&p);
