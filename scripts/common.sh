@@ -81,8 +81,9 @@ ARM64_OBJ=$B/arm64/obj
 SELFTESTS_OUT=$B/selftests
 
 # marked_tests MANIFEST TAG: the test names on "# TAG: a b" lines, comma
-# separated (tags: scale, long, no-debug, no-host, series-only, timing; "# topic:"
-# lines have another format and are read by scripts/report).
+# separated (tags: scale, long, no-debug, no-host, no-check-host, series-only,
+# timing; "# topic:" lines have another format and are read by
+# scripts/report).
 marked_tests() {
 	sed -n "s/^[[:space:]]*#[[:space:]]*$2:[[:space:]]*//p" "$1" |
 		tr ' \n' ',,' | sed 's/,,*/,/g; s/^,//; s/,$//'
