@@ -82,7 +82,7 @@ SELFTESTS_OUT=$B/selftests
 
 # marked_tests MANIFEST TAG: the test names on "# TAG: a b" lines, comma
 # separated (tags: scale, long, no-debug, no-host, no-check-host, series-only,
-# timing; "# topic:" lines have another format and are read by
+# timing, mttcg; "# topic:" lines have another format and are read by
 # scripts/report).
 marked_tests() {
 	sed -n "s/^[[:space:]]*#[[:space:]]*$2:[[:space:]]*//p" "$1" |
