@@ -57,6 +57,7 @@ RUN_HOST_TESTS=$(kconf_bool RUN_HOST_TESTS y)
 CHECK_LONG_TESTS=$(kconf_bool CHECK_LONG_TESTS n)
 CHECK_DEBUG_VCPUS=${CHECK_DEBUG_VCPUS:-${CONFIG_CHECK_DEBUG_VCPUS:-1024}}
 CHECK_PEER=$(kconf_bool CHECK_PEER y)
+CHECK_SIDE_LANE=$(kconf_bool CHECK_SIDE_LANE y)
 # kvm-unit-tests for peer-kut/peer-vmm: a clone (KVM_UNIT_TESTS_SRC) or a
 # tarball, by default the snapshot next to this repository
 # (../shared/kvm-unit-tests.tar.gz).
