@@ -133,6 +133,7 @@ ple-bench: selftests
 
 test-runner: kernel-stock
 	@$(TOP)/scripts/test-vm-run --kernel $(B)/stock/obj/arch/x86/boot/bzImage
+	@$(TOP)/scripts/test-peer-kut
 
 check: deps tree $(TOP)/.config
 	@$(TOP)/scripts/check

@@ -30,6 +30,17 @@
  *   run      MANY_VMS_SECONDS of all vCPUs running; progress = ticks
  *            counted in the window
  *   destroy  stop (signal) and join all threads, close all fds
+ *   gp       after destroy, MANY_VMS_GP_VMS (16) more VMs are created the
+ *            same way with kprobe counters on the creating thread
+ *            (perf_event_open, kprobe PMU) at __synchronize_srcu (one hit
+ *            per SRCU grace-period wait, from synchronize_srcu or its
+ *            expedited form), call_srcu (callbacks that need one later),
+ *            synchronize_rcu and synchronize_rcu_expedited (apart: the
+ *            first may call the second);
+ *            counted per VM and per creation step, apart from the timed
+ *            creation so that the probes cost it nothing.  Without the
+ *            kprobe PMU (CONFIG_KPROBE_EVENTS) or permission it says why
+ *            and reports no gp metrics.
  *
  * Limits.  RLIMIT_NOFILE is raised to its hard limit.  The number of VMs
  * that fit is computed from the fd budget (VM fd + one fd per vCPU), the
@@ -63,6 +74,7 @@
  *   MANY_VMS_STACK_KIB   user stack per vCPU thread (64)
  *   MANY_VMS_MIN_TICKS   ticks every vCPU must reach in the window (1)
  *   MANY_VMS_NUMA        as -N (the option wins)
+ *   MANY_VMS_GP_VMS      VMs of the grace-period count (16; 0: none)
  *
  * Options: -h usage; -N none|spread|bind:<node> NUMA placement with libnuma
  * of each VM's vCPU threads (numa_run_on_node()) and guest page (a region
@@ -78,7 +90,10 @@
  * Metrics ("# metric many_vms.<key> <value> <unit>"): vms, vcpus,
  * create_vms_per_s, create_us_per_vm.{first,last}_bucket, create_last_first_ratio,
  * kmem_kib_per_vm (after creation) and its parts, kmem_kib_per_vm.running,
- * fds_per_vm, threads_per_vm, ticks_{min,median,max}, start_ms, destroy_ms;
+ * fds_per_vm, threads_per_vm, ticks_{min,median,max}, start_ms, destroy_ms,
+ * gp.{srcu_waits,call_srcu,sync_rcu,sync_rcu_expedited}_per_vm and
+ * gp.srcu_waits_per_vm.<step> (irqchip and memslot always, other steps when
+ * they had any);
  * with placement, per node N: node<N>.{vms,vcpus,ticks_min,ticks_median,
  * guest_pages,guest_pages_elsewhere,memused_kib,memused_kib_per_vm} (MemUsed
  * of /sys/devices/system/node/node<N>/meminfo, before creation vs running).
@@ -103,6 +118,7 @@
 #include <unistd.h>
 
 #include <linux/kvm.h>
+#include <linux/perf_event.h>
 
 #include "kselftest.h"
 
@@ -983,12 +999,77 @@ static const char * const step_names[] = {
 static uint64_t step_ns[NR_STEPS];
 static uint64_t step_t;
 
+/*
+ * Grace periods on the creation path, counted with kprobes on the creating
+ * thread (the gp phase).  One group: a dummy software event leads, so that a
+ * symbol that cannot be probed drops only its own counter; the group is read
+ * at each step.  __synchronize_srcu runs once per SRCU wait, whichever of
+ * synchronize_srcu{,_expedited} was called; synchronize_rcu may call
+ * synchronize_rcu_expedited (expedited mode), so those two are reported
+ * apart, not summed.
+ */
+static const char * const gp_syms[] = {
+	"__synchronize_srcu", "call_srcu", "synchronize_rcu", "synchronize_rcu_expedited",
+};
+#define NR_GP (sizeof(gp_syms) / sizeof(gp_syms[0]))
+static const char * const gp_keys[NR_GP] = {
+	"srcu_waits", "call_srcu", "sync_rcu", "sync_rcu_expedited",
+};
+static const char * const gp_units[NR_GP] = {
+	"waits", "callbacks", "waits", "waits",
+};
+/* metric suffix of each creation step (step_names) */
+static const char * const gp_step_keys[] = {
+	"create_vm", "irqchip", "halt_poll", "memslot", "create_vcpu", "cpuid", "sregs",
+	"regs", "mmap_run",
+};
+_Static_assert(sizeof(gp_step_keys) / sizeof(gp_step_keys[0]) == NR_STEPS,
+	       "one metric key per creation step");
+#define GP_BETWEEN NR_STEPS	/* counts outside the steps (between VMs) */
+static int gp_fd[NR_GP] = { -1, -1, -1, -1 };
+static unsigned int gp_nr;	/* kprobe counters in the group */
+static int gp_leader = -1;
+static bool gp_counting;
+static uint64_t gp_last[NR_GP], gp_step[NR_STEPS + 1][NR_GP];
+
+/* Current counts into v (index = gp_syms); false if the read failed. */
+static bool gp_read(uint64_t *v)
+{
+	/* PERF_FORMAT_GROUP | PERF_FORMAT_ID: nr, then {value, id} per event */
+	uint64_t buf[1 + 2 * (1 + NR_GP)];
+	unsigned int i, n = 1;	/* buf entry 0 is the dummy leader */
+	ssize_t r;
+
+	r = read(gp_leader, buf, sizeof(buf));
+	if (r < (ssize_t)sizeof(uint64_t) || buf[0] != 1 + gp_nr ||
+	    r != (ssize_t)(sizeof(uint64_t) * (1 + 2 * buf[0])))
+		return false;
+	for (i = 0; i < NR_GP; i++)
+		v[i] = gp_fd[i] >= 0 ? buf[1 + 2 * n++] : 0;
+	return true;
+}
+
+/* Add what the counters gained since the last mark to bucket b. */
+static void gp_mark(unsigned int b)
+{
+	uint64_t v[NR_GP];
+	unsigned int i;
+
+	if (!gp_counting || !gp_read(v))
+		return;
+	for (i = 0; i < NR_GP; i++) {
+		gp_step[b][i] += v[i] - gp_last[i];
+		gp_last[i] = v[i];
+	}
+}
+
 static void step_done(int step)
 {
 	uint64_t t = now_ns();
 
 	step_ns[step] += t - step_t;
 	step_t = t;
+	gp_mark(step);
 }
 
 static const char *stop_step, *stop_why;
@@ -1743,6 +1824,186 @@ static void phase_destroy(struct phases *p)
 			       (double)(kmem_total(&s3) - kmem_total(&p->s0)) / nr_created);
 }
 
+/*
+ * Open the counters (disabled) on this thread: a dummy software leader and
+ * one kprobe per gp_syms entry; NULL, or why nothing can be counted.  A
+ * symbol that cannot be probed is left out and said.
+ */
+static const char *gp_open(void)
+{
+	static char why[160];
+	struct perf_event_attr attr;
+	long type;
+	unsigned int i;
+
+	type = read_long_file("/sys/bus/event_source/devices/kprobe/type", -1);
+	if (type < 0)
+		return "no kprobe PMU (/sys/bus/event_source/devices/kprobe: CONFIG_KPROBE_EVENTS)";
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_DUMMY;
+	attr.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID;
+	attr.disabled = 1;
+	gp_leader = syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
+	if (gp_leader < 0) {
+		snprintf(why, sizeof(why), "perf_event_open (software dummy): %s", strerror(errno));
+		return why;
+	}
+	gp_nr = 0;
+	for (i = 0; i < NR_GP; i++) {
+		memset(&attr, 0, sizeof(attr));
+		attr.size = sizeof(attr);
+		attr.type = type;
+		attr.config1 = (uintptr_t)gp_syms[i];	/* kprobe_func; config 0: entry */
+		attr.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID;
+		gp_fd[i] = syscall(__NR_perf_event_open, &attr, 0, -1, gp_leader, 0);
+		if (gp_fd[i] < 0) {
+			ksft_print_msg("gp: %s not counted: %s\n", gp_syms[i], strerror(errno));
+			continue;
+		}
+		gp_nr++;
+	}
+	if (!gp_nr) {
+		close(gp_leader);
+		gp_leader = -1;
+		return "no kprobe could be opened (see the lines above)";
+	}
+	return NULL;
+}
+
+static void gp_close(void)
+{
+	unsigned int i;
+
+	if (gp_leader >= 0)
+		close(gp_leader);
+	gp_leader = -1;
+	/* gp_fd[] stays: it says which counters were open (the fds are closed) */
+	for (i = 0; i < NR_GP; i++)
+		if (gp_fd[i] >= 0)
+			close(gp_fd[i]);
+}
+
+/* Close the vCPU fds, kvm_run mappings and VM fds of gp VMs 0..made-1. */
+static void gp_destroy(unsigned int made)
+{
+	unsigned int i;
+
+	for (i = 0; i < made * vcpus_per_vm; i++) {
+		if (vcpus[i].run)
+			munmap(vcpus[i].run, run_mmap_size);
+		vcpus[i].run = NULL;
+		if (vcpus[i].fd >= 0)
+			close(vcpus[i].fd);
+		vcpus[i].fd = -1;
+	}
+	for (i = 0; i < made; i++) {
+		if (vm_fds[i] >= 0)
+			close(vm_fds[i]);
+		vm_fds[i] = -1;
+	}
+}
+
+/* The per-step table of the gp phase. */
+static void gp_print(unsigned int made, const uint64_t *tot)
+{
+	unsigned int st, k;
+
+	ksft_print_msg("gp: per VM creation, %u VMs, kprobes on the creating thread:\n", made);
+	ksft_print_msg("  %-28s %11s %10s %10s %12s\n", "step", "srcu_waits", "call_srcu",
+		       "sync_rcu", "sync_rcu_exp");
+	for (st = 0; st <= NR_STEPS + 1; st++) {
+		const uint64_t *v = st <= NR_STEPS ? gp_step[st] : tot;
+		bool any = false;
+
+		for (k = 0; k < NR_GP; k++)
+			any |= v[k] != 0;
+		if (st <= NR_STEPS && !any)
+			continue;
+		ksft_print_msg("  %-28s %11.2f %10.2f %10.2f %12.2f\n",
+			       st < NR_STEPS ? step_names[st] : st == NR_STEPS ? "(between steps)" : "total",
+			       (double)v[0] / made, (double)v[1] / made,
+			       (double)v[2] / made, (double)v[3] / made);
+	}
+}
+
+/*
+ * Phase 5: MANY_VMS_GP_VMS more VMs (indexes 0.., after destroy; at most as
+ * many as the timed phase created, whose guest pages are writable), created
+ * like the others with the kprobe counters on; per VM and per step.  A VM
+ * that fails part-way is undone and its counts are not kept.
+ */
+static void phase_gp(struct phases *p)
+{
+	unsigned int n = env_uint("MANY_VMS_GP_VMS", 16, 0, 1024), i, k, st, made = 0;
+	uint64_t tot[NR_GP] = { 0 }, saved[NR_STEPS + 1][NR_GP];
+	const char *why;
+	char key[96];
+
+	if (!n)
+		return;
+	if (n > nr_created)
+		n = nr_created;
+	why = gp_open();
+	if (why) {
+		ksft_print_msg("gp: SKIP: grace periods of VM creation not counted: %s\n", why);
+		return;
+	}
+	for (i = 0; i < n * vcpus_per_vm; i++) {
+		vcpus[i].fd = -1;
+		vcpus[i].run = NULL;
+	}
+	for (i = 0; i < n; i++)
+		vm_fds[i] = -1;
+	stop_step = NULL;
+	memset(gp_step, 0, sizeof(gp_step));
+	ioctl(gp_leader, PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP);
+	ioctl(gp_leader, PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
+	if (!gp_read(gp_last)) {
+		ksft_print_msg("gp: SKIP: cannot read the counters: %s\n", strerror(errno));
+		gp_close();
+		return;
+	}
+	gp_counting = true;
+	for (i = 0; i < n; i++) {
+		load_guest(vm_page(i));
+		gp_mark(GP_BETWEEN);
+		memcpy(saved, gp_step, sizeof(saved));
+		if (!create_vm(i, &p->regs_tmpl)) {
+			memcpy(gp_step, saved, sizeof(saved));
+			break;
+		}
+		made++;
+	}
+	gp_mark(GP_BETWEEN);
+	gp_counting = false;
+	ioctl(gp_leader, PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
+	gp_destroy(made);
+	gp_close();
+	if (!made) {
+		ksft_print_msg("gp: no VM created (%s failed)\n", stop_step ? stop_step : "?");
+		return;
+	}
+	for (st = 0; st <= NR_STEPS; st++)
+		for (k = 0; k < NR_GP; k++)
+			tot[k] += gp_step[st][k];
+	gp_print(made, tot);
+	for (k = 0; k < NR_GP; k++) {
+		if (gp_fd[k] < 0)
+			continue;
+		snprintf(key, sizeof(key), "gp.%s_per_vm", gp_keys[k]);
+		metric(key, (double)tot[k] / made, gp_units[k]);
+	}
+	/* irqchip and memslot always (the steps that wait on 6.12), others if any */
+	for (st = 0; st < NR_STEPS && gp_fd[0] >= 0; st++) {
+		if (!gp_step[st][0] && st != 1 && st != 3)
+			continue;
+		snprintf(key, sizeof(key), "gp.srcu_waits_per_vm.%s", gp_step_keys[st]);
+		metric(key, (double)gp_step[st][0] / made, "waits");
+	}
+}
+
 static void print_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -1757,7 +2018,9 @@ static void print_usage(FILE *f, const char *prog)
 		"MANY_VMS_SECONDS (10), MANY_VMS_PERIOD_MS (1000), MANY_VMS_BUCKET,\n"
 		"MANY_VMS_IRQCHIP (full|split), MANY_VMS_HALT_POLL (0|keep),\n"
 		"MANY_VMS_MAP_RUN, MANY_VMS_SEPARATE_MAPS, MANY_VMS_CLOSE_VM_FD,\n"
-		"MANY_VMS_STACK_KIB (64), MANY_VMS_MIN_TICKS (1), MANY_VMS_NUMA.\n"
+		"MANY_VMS_STACK_KIB (64), MANY_VMS_MIN_TICKS (1), MANY_VMS_NUMA,\n"
+		"MANY_VMS_GP_VMS (16: VMs created once more, after the rest, with\n"
+		"kprobe counters of the grace periods creation waits for; 0: none).\n"
 		"See the comment at the top of many_vms.c and Documentation/many-vms.rst.\n",
 		prog);
 }
@@ -1821,6 +2084,7 @@ int main(int argc, char **argv)
 		if (numa_active)
 			ksft_test_result_skip("no VM ran\n");
 		phase_destroy(&p);
+		phase_gp(&p);
 		ksft_finished();
 	}
 	phase_start(&p);
@@ -1828,5 +2092,6 @@ int main(int argc, char **argv)
 	if (numa_active)
 		report_numa(p.ticks, p.nr_started);
 	phase_destroy(&p);
+	phase_gp(&p);
 	ksft_finished();
 }
