@@ -25,7 +25,7 @@ KCONFIG_TOOL = $(MAKE) -s -C $(B)/base O=$(B)/kconfig \
 	kernel-debug kernel-s390 kernel-arm64 patches checkpatch selftests check run bench \
 	test-runner v1-regress clean distclean defconfig olddefconfig menuconfig \
 	savedefconfig reset-patched peer peer-selftests peer-kut peer-vmm patch-bench ple-bench build-prefixes \
-	mail trace
+	mail check-base trace
 
 all: help
 
@@ -40,6 +40,8 @@ help:
 	@echo "    across overcommit and PLE settings under perfcount (build/ple-bench)"
 	@echo "  build-prefixes: every patch builds on its own (x86 KVM_WERROR, W=1, sparse, s390, arm64)"
 	@echo "  mail [MAIL_ARGS=...]: the six topics as mailable series in build/mail (your git identity)"
+	@echo "  check-base UPSTREAM=DIR: the files the series changes equal an upstream v6.12.117 tree's,"
+	@echo "    and the series applies to them"
 	@echo "  trace [TRACE_ARGS=...]: scripts/*.bt (bpftrace) against their selftests on this host's /dev/kvm"
 
 deps:
@@ -114,6 +116,11 @@ peer: kernel-stock kernel-patched
 build-prefixes: series
 	@$(TOP)/scripts/build-prefixes
 
+# The series' base against an upstream tree (Documentation/workflow.rst,
+# "The base").
+check-base: tree
+	@$(TOP)/scripts/check-base --upstream "$(UPSTREAM)"
+
 # One patch measured on its own, for its changelog (Documentation/workflow.rst).
 patch-bench: series selftests
 	@$(TOP)/scripts/patch-bench --patch "$(PATCH)" --test "$(TEST)" \
@@ -134,6 +141,7 @@ ple-bench: selftests
 test-runner: kernel-stock
 	@$(TOP)/scripts/test-vm-run --kernel $(B)/stock/obj/arch/x86/boot/bzImage
 	@$(TOP)/scripts/test-peer-kut
+	@$(TOP)/scripts/test-check-base
 
 check: deps tree $(TOP)/.config
 	@$(TOP)/scripts/check
