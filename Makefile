@@ -40,8 +40,8 @@ help:
 	@echo "    across overcommit and PLE settings under perfcount (build/ple-bench)"
 	@echo "  build-prefixes: every patch builds on its own (x86 KVM_WERROR, W=1, sparse, s390, arm64)"
 	@echo "  mail [MAIL_ARGS=...]: the six topics as mailable series in build/mail (your git identity)"
-	@echo "  check-base UPSTREAM=DIR: the files the series changes equal an upstream v6.12.117 tree's,"
-	@echo "    and the series applies to them"
+	@echo "  check-base UPSTREAM=DIR: the files the series changes are the same in an upstream"
+	@echo "    v6.12.117 tree, and the series applies there"
 	@echo "  trace [TRACE_ARGS=...]: scripts/*.bt (bpftrace) against their selftests on this host's /dev/kvm"
 
 deps:
@@ -118,7 +118,9 @@ build-prefixes: series
 
 # The series' base against an upstream tree (Documentation/workflow.rst,
 # "The base").
-check-base: tree
+check-base:
+	@test -n "$(UPSTREAM)" || { echo "usage: make check-base UPSTREAM=DIR (an upstream v6.12.117 tree)" >&2; exit 2; }
+	@$(MAKE) -s tree
 	@$(TOP)/scripts/check-base --upstream "$(UPSTREAM)"
 
 # One patch measured on its own, for its changelog (Documentation/workflow.rst).
