@@ -144,6 +144,7 @@ test-runner: kernel-stock
 	@$(TOP)/scripts/test-vm-run --kernel $(B)/stock/obj/arch/x86/boot/bzImage
 	@$(TOP)/scripts/test-peer-kut
 	@$(TOP)/scripts/test-check-base
+	@$(TOP)/scripts/test-peer-selftests
 
 check: deps tree $(TOP)/.config
 	@$(TOP)/scripts/check
