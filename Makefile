@@ -145,6 +145,7 @@ test-runner: kernel-stock
 	@$(TOP)/scripts/test-peer-kut
 	@$(TOP)/scripts/test-check-base
 	@$(TOP)/scripts/test-peer-selftests
+	@$(TOP)/scripts/test-report
 
 check: deps tree $(TOP)/.config
 	@$(TOP)/scripts/check
